@@ -1,0 +1,2 @@
+/** ghostfleet-simnode (simulated CometBFT node) and ghostfleet-devnet (simulated KYVE REST API, local fleet). */
+export {}

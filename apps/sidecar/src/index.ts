@@ -1,0 +1,2 @@
+/** ghostfleet-sidecar: supervises one CometBFT node (ghost mode, pruning, backups, health). */
+export {}

@@ -1,0 +1,2 @@
+/** ghostfleet-tracker: watches each KYVE pool once and steers every sidecar over Redis. */
+export {}

@@ -1,0 +1,2 @@
+/** Redis coordination protocol: reports, desired states, notifications, leader lease, signing. */
+export {}

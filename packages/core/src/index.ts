@@ -1,0 +1,2 @@
+/** Pure domain rules: thresholds, mode decision, prune-height safety, availability budget, schemas. */
+export {}

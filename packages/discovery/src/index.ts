@@ -1,0 +1,2 @@
+/** Service registration and lookup: static list, file, Consul. */
+export {}

@@ -1,0 +1,2 @@
+/** KYVE REST client: pool progress and settings with fallback endpoints. */
+export {}

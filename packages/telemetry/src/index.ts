@@ -1,0 +1,2 @@
+/** Logger factory, Prometheus registry helpers, health and metrics HTTP server. */
+export {}
