@@ -1,2 +1,70 @@
-/** Pure domain rules: thresholds, mode decision, prune-height safety, availability budget, schemas. */
-export {}
+/**
+ * `@ghostfleet/core`: the rules every other Ghostfleet package obeys. Pure: no I/O, no clocks (callers pass
+ * `now`), no dependency but zod.
+ *
+ * - Thresholds from a KYVE pool's settings, bit-compatible with supervysor (`computeThresholds`).
+ * - The ghost/normal mode decision with hysteresis (`decideMode`).
+ * - The highest height that is safe to prune to, or why not (`safePruneHeight`).
+ * - The availability budget: who may restart or prune now (`planDisruptions`).
+ * - Schemas for the sidecar and tracker config files and the wire messages, and `parseWith`, which turns a
+ *   schema failure into an error an operator can act on.
+ *
+ * @example
+ * ```ts
+ * import { computeThresholds, decideMode, parseWith, safePruneHeight, sidecarConfigSchema } from '@ghostfleet/core'
+ *
+ * const config = parseWith(sidecarConfigSchema, parseToml(text), 'sidecar.toml') // throws ValidationError
+ * const thresholds = computeThresholds({ maxBundleSize: 20, uploadInterval: 300 }, config.thresholds)
+ * const decision = decideMode({ nodeHeight: 1_012_000, poolHeight: 1_000_000, currentMode: 'normal', thresholds })
+ * // decision.reason === 'node is 12000 blocks ahead of the pool (max 11520): ghost'
+ *
+ * const prune = safePruneHeight({
+ *   pool: { height: '1000000', fetchedAt: fetchedAt }, now: Date.now(), maxPoolAgeMs: 600_000,
+ *   nodeHeight: 1_012_000, nodeBase: 900_000, margin: config.pruning.margin,
+ * })
+ * if (prune.prune) pruneBlocks(prune.height) // keeps prune.height, deletes everything below
+ * else log.info({ reason: prune.reason }, prune.detail)
+ * ```
+ */
+
+export {
+  AvailabilityBudgetError,
+  type DisruptionPlan,
+  type DisruptionRequest,
+  MEMBER_ACTIVITIES,
+  type MemberActivity,
+  type PoolMember,
+  planDisruptions,
+} from './availability.js'
+export { isIntegerKey, parseHeightKey } from './height-key.js'
+export { type ListenAddress, parseListenAddress } from './listen-address.js'
+export {
+  decideMode,
+  type ModeDecision,
+  type ModeInput,
+  ModeInputError,
+  NODE_MODES,
+  type NodeMode,
+} from './mode.js'
+export { type PruneDecision, type PruneInput, type PruneRefusal, safePruneHeight } from './prune-height.js'
+export { ValidationError } from './schemas/errors.js'
+export { parseWith } from './schemas/parse.js'
+export { type SidecarConfig, type SidecarConfigInput, sidecarConfigSchema } from './schemas/sidecar-config.js'
+export { thresholdOverridesSchema, thresholdsSchema } from './schemas/thresholds.js'
+export { type TrackerConfig, type TrackerConfigInput, trackerConfigSchema } from './schemas/tracker-config.js'
+export {
+  canonicalDesiredStatePayload,
+  type DesiredState,
+  desiredStateSchema,
+  type SidecarReport,
+  sidecarReportSchema,
+  WIRE_VERSION,
+} from './schemas/wire.js'
+export {
+  computeThresholds,
+  type PoolSettings,
+  type ThresholdProblem,
+  type Thresholds,
+  ThresholdsError,
+  thresholdProblems,
+} from './thresholds.js'

@@ -1,0 +1,137 @@
+/**
+ * The sidecar's TOML config file, as written by `ghostfleet-sidecar init`. Every table is strict, so a typo is
+ * an error rather than a setting silently left at its default. Defaults are applied here, in one place.
+ */
+import { z } from 'zod'
+import {
+  addCrossFieldIssue,
+  bool,
+  chainId,
+  fieldsValid,
+  filePath,
+  httpUrl,
+  intAtLeast,
+  listenAddress,
+  oneOf,
+  positiveNumber,
+  redisUrl,
+  sidecarId,
+  table,
+} from './fields.js'
+import { thresholdsSchema } from './thresholds.js'
+
+const seconds = () => positiveNumber('expected a number of seconds > 0')
+
+const nodeSchema = table({
+  /** The chain binary (`osmosisd`), or the cosmovisor binary when `launcher = "cosmovisor"`. */
+  binary: filePath(),
+  /** The node's home directory (holds `config/` and `data/`). */
+  home: filePath(),
+  launcher: oneOf(['binary', 'cosmovisor']),
+  /** Extra flags passed through to `start` unchanged (supervysor's `--flags`). */
+  flags: z.string({ error: 'expected a string of flags' }).default(''),
+  /** The node's RPC (supervysor's `--abci-endpoint`). */
+  rpcEndpoint: httpUrl().default('http://127.0.0.1:26657'),
+  /** How long a stopping node gets after SIGTERM before it is killed. */
+  stopGraceSeconds: seconds().default(60),
+  output: oneOf(['inherit', 'file']).default('inherit'),
+  logFile: filePath().optional(),
+}).superRefine(
+  (node, ctx) => {
+    if (node.output === 'file' && node.logFile === undefined) {
+      addCrossFieldIssue(ctx, ['logFile'], 'logFile is required when output = "file"')
+    }
+    // Almost certainly a mistake: the operator expects logs in a file that will never be written.
+    if (node.output === 'inherit' && node.logFile !== undefined) {
+      addCrossFieldIssue(
+        ctx,
+        ['logFile'],
+        'logFile is set but output = "inherit", so it would never be written; set output = "file"',
+      )
+    }
+  },
+  { when: fieldsValid('output', 'logFile') },
+)
+
+const poolSchema = table({
+  chainId: chainId(),
+  poolId: intAtLeast(0),
+  /** KYVE REST endpoints tried in order; empty means the chain's preset endpoints. */
+  endpoints: z.array(httpUrl(), { error: 'expected an array of URLs' }).default([]),
+  /** A pool height older than this is not trusted for pruning. */
+  maxPoolAgeSeconds: seconds().default(600),
+})
+
+const pruningSchema = table({
+  enabled: bool().default(true),
+  intervalHours: positiveNumber('expected a number of hours > 0').default(24),
+  /** Prune state.db along with the block store (supervysor's `--state-pruning`). */
+  statePruning: bool().default(true),
+  /** Compact the databases after pruning so the disk space is actually returned (supervysor's #13/#16). */
+  forceCompact: bool().default(false),
+  /** Extra heights kept below min(pool, node); see `safePruneHeight`. */
+  margin: intAtLeast(1).default(1),
+})
+
+const supervisionSchema = table({
+  intervalSeconds: seconds().default(10),
+  restartBackoffInitialSeconds: seconds().default(10),
+  restartBackoffMaxSeconds: seconds().default(300),
+  /** A node that stayed up this long resets the backoff to its initial value. */
+  restartBackoffResetSeconds: seconds().default(600),
+}).superRefine(
+  (supervision, ctx) => {
+    if (supervision.restartBackoffInitialSeconds > supervision.restartBackoffMaxSeconds) {
+      addCrossFieldIssue(
+        ctx,
+        ['restartBackoffInitialSeconds'],
+        `restartBackoffInitialSeconds (${supervision.restartBackoffInitialSeconds}) must not exceed ` +
+          `restartBackoffMaxSeconds (${supervision.restartBackoffMaxSeconds})`,
+      )
+    }
+  },
+  { when: fieldsValid('restartBackoffInitialSeconds', 'restartBackoffMaxSeconds') },
+)
+
+const httpSchema = table({
+  enabled: bool().default(true),
+  listen: listenAddress().default('127.0.0.1:26670'),
+})
+
+const fleetSchema = table({
+  /** Absent: no fleet, the sidecar decides alone from its own KYVE polling. `GHOSTFLEET_REDIS_URL` overrides. */
+  redisUrl: redisUrl().optional(),
+  /** Absent: the app picks one (the host name). */
+  sidecarId: sidecarId().optional(),
+  /** Without a tracker decision for this long, the sidecar falls back to deciding locally. */
+  trackerTimeoutSeconds: seconds().default(60),
+  reportIntervalSeconds: seconds().default(5),
+}).superRefine(
+  (fleet, ctx) => {
+    if (fleet.trackerTimeoutSeconds <= fleet.reportIntervalSeconds) {
+      addCrossFieldIssue(
+        ctx,
+        ['trackerTimeoutSeconds'],
+        `trackerTimeoutSeconds (${fleet.trackerTimeoutSeconds}) must be greater than reportIntervalSeconds ` +
+          `(${fleet.reportIntervalSeconds}), or the sidecar would give up on the tracker between two reports`,
+      )
+    }
+  },
+  { when: fieldsValid('trackerTimeoutSeconds', 'reportIntervalSeconds') },
+)
+
+export const sidecarConfigSchema = table({
+  node: nodeSchema,
+  pool: poolSchema,
+  thresholds: thresholdsSchema,
+  // `prefault` (not `default`) so an absent table is parsed as `{}` and its own defaults fill it in.
+  pruning: pruningSchema.prefault({}),
+  supervision: supervisionSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  fleet: fleetSchema.prefault({}),
+})
+
+/** The sidecar config with every default applied. */
+export type SidecarConfig = z.output<typeof sidecarConfigSchema>
+/** What a config file may contain (defaulted keys optional). */
+export type SidecarConfigInput = z.input<typeof sidecarConfigSchema>

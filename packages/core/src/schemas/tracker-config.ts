@@ -1,0 +1,96 @@
+/**
+ * The tracker's TOML config file. Pools do not have to be listed: the tracker follows every pool a sidecar
+ * reports. A `[[pools]]` entry only overrides settings for one pool. Strict like the sidecar config.
+ */
+import { z } from 'zod'
+import {
+  addCrossFieldIssue,
+  chainId,
+  fieldsValid,
+  httpUrl,
+  intAtLeast,
+  listenAddress,
+  positiveNumber,
+  redisUrl,
+  table,
+} from './fields.js'
+import { thresholdOverridesSchema } from './thresholds.js'
+
+const seconds = () => positiveNumber('expected a number of seconds > 0')
+const endpointList = () =>
+  z
+    .array(httpUrl(), { error: 'expected an array of URLs' })
+    .min(1, { error: 'expected at least one URL (leave the key out to use the chain preset)' })
+
+const defaultsSchema = table({
+  /** Members of one pool that may be restarting or pruning at once. */
+  maxUnavailable: intAtLeast(1).default(1),
+  pruningIntervalHours: positiveNumber('expected a number of hours > 0').default(24),
+  margin: intAtLeast(1).default(1),
+})
+
+const poolOverrideSchema = table({
+  chainId: chainId(),
+  poolId: intAtLeast(0),
+  endpoints: endpointList().optional(),
+  maxUnavailable: intAtLeast(1).optional(),
+  pruningIntervalHours: positiveNumber('expected a number of hours > 0').optional(),
+  /** Overrides applied on top of the thresholds computed from the pool's settings. */
+  thresholds: thresholdOverridesSchema.optional(),
+})
+
+export const trackerConfigSchema = table({
+  /** `GHOSTFLEET_REDIS_URL` overrides it; merge it in before parsing. */
+  redisUrl: redisUrl(),
+  listen: listenAddress().default('127.0.0.1:26680'),
+  pollIntervalSeconds: seconds().default(10),
+  /** Leader lease; a standby takes over at most this long after the leader dies. */
+  leaseTtlMs: intAtLeast(100, 'expected an integer number of milliseconds ≥ 100').default(10_000),
+  /** A pool height older than this is not used for pruning decisions. */
+  maxPoolAgeSeconds: seconds().default(600),
+  defaults: defaultsSchema.prefault({}),
+  pools: z.array(poolOverrideSchema, { error: 'expected an array of [[pools]] tables' }).default([]),
+  /** chain id → KYVE REST endpoints, replacing the built-in preset for that chain. */
+  chains: z
+    .record(chainId(), endpointList(), {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? 'expected a table of chain id = [endpoints]' : undefined,
+    })
+    .default({}),
+})
+  .superRefine(
+    (config, ctx) => {
+      if (config.maxPoolAgeSeconds <= config.pollIntervalSeconds) {
+        addCrossFieldIssue(
+          ctx,
+          ['maxPoolAgeSeconds'],
+          `maxPoolAgeSeconds (${config.maxPoolAgeSeconds}) must be greater than pollIntervalSeconds ` +
+            `(${config.pollIntervalSeconds}), or every pool height would be stale before the next poll`,
+        )
+      }
+    },
+    { when: fieldsValid('maxPoolAgeSeconds', 'pollIntervalSeconds') },
+  )
+  .superRefine(
+    (config, ctx) => {
+      const seen = new Map<string, number>()
+      config.pools.forEach((pool, index) => {
+        const key = `${pool.chainId}/${pool.poolId}`
+        const first = seen.get(key)
+        if (first === undefined) seen.set(key, index)
+        else {
+          addCrossFieldIssue(
+            ctx,
+            ['pools', index],
+            `pool ${pool.poolId} on ${pool.chainId} is already configured in pools[${first}]`,
+          )
+        }
+      })
+    },
+    { when: fieldsValid('pools') },
+  )
+
+/** The tracker config with every default applied. */
+export type TrackerConfig = z.output<typeof trackerConfigSchema>
+/** What a config file may contain (defaulted keys optional). */
+export type TrackerConfigInput = z.input<typeof trackerConfigSchema>

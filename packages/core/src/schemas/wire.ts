@@ -1,0 +1,122 @@
+/**
+ * Messages between sidecars and the tracker (carried over Redis by `@ghostfleet/coordination`).
+ *
+ * `v` is the wire version. Fields may be added within a version (receivers drop keys they do not know);
+ * anything a receiver cannot ignore safely bumps the version, and a receiver rejects a version it does not
+ * speak.
+ */
+import { z } from 'zod'
+import { MEMBER_ACTIVITIES } from '../availability.js'
+import { NODE_MODES } from '../mode.js'
+import {
+  addCrossFieldIssue,
+  bool,
+  chainId,
+  epochMs,
+  fieldsValid,
+  hexString,
+  intAtLeast,
+  message,
+  nonEmptyText,
+  oneOf,
+  sidecarId,
+} from './fields.js'
+import { thresholdsSchema } from './thresholds.js'
+
+export const WIRE_VERSION = 1
+
+const wireVersion = () =>
+  z.literal(WIRE_VERSION, {
+    error: `expected wire version ${WIRE_VERSION} (is the peer a different release?)`,
+  })
+
+/** What a sidecar reports about itself every report interval. */
+export const sidecarReportSchema = message({
+  v: wireVersion(),
+  sidecarId: sidecarId(),
+  chainId: chainId(),
+  poolId: intAtLeast(0),
+  mode: oneOf(NODE_MODES),
+  nodeHeight: intAtLeast(0),
+  nodeBase: intAtLeast(0),
+  nodeReachable: bool(),
+  catchingUp: bool(),
+  activity: oneOf(MEMBER_ACTIVITIES),
+  /** Size of the node's data directory. */
+  dataBytes: intAtLeast(0),
+  /** The tracker epoch and generation of the last desired state this sidecar applied (0: none yet). */
+  appliedEpoch: intAtLeast(0),
+  appliedGeneration: intAtLeast(0),
+  lastPrune: message({ height: intAtLeast(1), at: epochMs() }).nullable(),
+  /** Whether the current mode came from the tracker or from the sidecar's own fallback decision. */
+  decidedBy: oneOf(['tracker', 'local']),
+  /** The sidecar's release. */
+  version: nonEmptyText(),
+  reportedAt: epochMs(),
+  /** The thresholds the sidecar uses when it decides locally. */
+  thresholds: thresholdsSchema.optional(),
+})
+export type SidecarReport = z.output<typeof sidecarReportSchema>
+
+/**
+ * What the tracker wants one sidecar to do. Fenced by `epoch` (leader term) and `generation` (per sidecar,
+ * increasing), so a sidecar applies only newer generations from a current leader.
+ */
+export const desiredStateSchema = message({
+  v: wireVersion(),
+  sidecarId: sidecarId(),
+  mode: oneOf(NODE_MODES),
+  /** Prune to this height (keep it, delete below), or `null` for no prune. */
+  pruneToHeight: intAtLeast(1).nullable(),
+  /** The pool height the decision was based on; the sidecar re-checks the prune height against its own view. */
+  basedOnPoolHeight: intAtLeast(0),
+  poolFetchedAt: epochMs(),
+  epoch: intAtLeast(1),
+  generation: intAtLeast(1),
+  issuedAt: epochMs(),
+  reason: z.string({ error: 'expected a string' }),
+  /** HMAC over `canonicalDesiredStatePayload`, when a fleet key is configured. */
+  signature: hexString().optional(),
+}).superRefine(
+  (desired, ctx) => {
+    // A prune height at or above the pool height it claims to be based on cannot come from safePruneHeight
+    // (margin ≥ 1); refuse the whole message rather than trust any part of it.
+    if (desired.pruneToHeight !== null && desired.pruneToHeight >= desired.basedOnPoolHeight) {
+      addCrossFieldIssue(
+        ctx,
+        ['pruneToHeight'],
+        `pruneToHeight (${desired.pruneToHeight}) must be below basedOnPoolHeight (${desired.basedOnPoolHeight}): ` +
+          'a prune never reaches the pool height',
+      )
+    }
+  },
+  { when: fieldsValid('pruneToHeight', 'basedOnPoolHeight') },
+)
+export type DesiredState = z.output<typeof desiredStateSchema>
+
+/** Prefix that ties a signature to this message type and wire version, so it cannot be replayed as another. */
+const DESIRED_STATE_DOMAIN = `ghostfleet/desired-state/v${WIRE_VERSION}\n`
+
+/**
+ * The bytes to sign and verify for a desired state: a domain prefix, then JSON of every field except
+ * `signature` with the keys in a fixed order. Independent of the object's own key order and of any extra keys
+ * it carries, so the tracker and the sidecar always compute the same string for the same state.
+ *
+ * @example
+ * const mac = createHmac('sha256', key).update(canonicalDesiredStatePayload(ds)).digest('hex')
+ */
+export function canonicalDesiredStatePayload(ds: DesiredState): string {
+  const ordered = {
+    v: ds.v,
+    sidecarId: ds.sidecarId,
+    mode: ds.mode,
+    pruneToHeight: ds.pruneToHeight,
+    basedOnPoolHeight: ds.basedOnPoolHeight,
+    poolFetchedAt: ds.poolFetchedAt,
+    epoch: ds.epoch,
+    generation: ds.generation,
+    issuedAt: ds.issuedAt,
+    reason: ds.reason,
+  }
+  return DESIRED_STATE_DOMAIN + JSON.stringify(ordered)
+}

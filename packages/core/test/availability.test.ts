@@ -1,0 +1,173 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  AvailabilityBudgetError,
+  type MemberActivity,
+  type PoolMember,
+  planDisruptions,
+} from '../src/index.js'
+
+const serving = (...ids: string[]): PoolMember[] => ids.map((id) => ({ id, activity: 'serving' }))
+
+describe('planDisruptions: examples', () => {
+  it('allows candidates in priority order up to the budget', () => {
+    expect(
+      planDisruptions({ members: serving('a', 'b', 'c'), candidates: ['c', 'a', 'b'], maxUnavailable: 2 }),
+    ).toEqual({
+      allowed: ['c', 'a'],
+      deferred: [{ id: 'b', reason: 'availability budget in use: 2 of 2 (c starting, a starting)' }],
+    })
+  })
+
+  it('counts members already restarting or pruning against the budget', () => {
+    const members: PoolMember[] = [...serving('a', 'b'), { id: 'c', activity: 'pruning' }]
+    expect(planDisruptions({ members, candidates: ['a', 'b'], maxUnavailable: 1 })).toEqual({
+      allowed: [],
+      deferred: [
+        { id: 'a', reason: 'availability budget in use: 1 of 1 (c pruning)' },
+        { id: 'b', reason: 'availability budget in use: 1 of 1 (c pruning)' },
+      ],
+    })
+    expect(planDisruptions({ members, candidates: ['a', 'b'], maxUnavailable: 2 }).allowed).toEqual(['a'])
+  })
+
+  it('counts a silent (unknown) member as unavailable', () => {
+    const members: PoolMember[] = [...serving('a'), { id: 'b', activity: 'unknown' }]
+    expect(planDisruptions({ members, candidates: ['a'], maxUnavailable: 1 })).toEqual({
+      allowed: [],
+      deferred: [{ id: 'a', reason: 'availability budget in use: 1 of 1 (b unknown)' }],
+    })
+  })
+
+  it('does not double-count a candidate that is already restarting or pruning', () => {
+    const members: PoolMember[] = [{ id: 'a', activity: 'restarting' }, ...serving('b')]
+    expect(planDisruptions({ members, candidates: ['a', 'b'], maxUnavailable: 1 })).toEqual({
+      allowed: ['a'],
+      deferred: [{ id: 'b', reason: 'availability budget in use: 1 of 1 (a restarting)' }],
+    })
+    // Even over budget, a member already down may carry on: that makes no one else unavailable.
+    const over: PoolMember[] = [
+      { id: 'a', activity: 'pruning' },
+      { id: 'b', activity: 'restarting' },
+    ]
+    expect(planDisruptions({ members: over, candidates: ['b'], maxUnavailable: 1 })).toEqual({
+      allowed: ['b'],
+      deferred: [],
+    })
+  })
+
+  it('defers candidates whose state is unknown or that are not members', () => {
+    const members: PoolMember[] = [{ id: 'a', activity: 'unknown' }]
+    expect(planDisruptions({ members, candidates: ['a', 'ghost'], maxUnavailable: 3 })).toEqual({
+      allowed: [],
+      deferred: [
+        { id: 'a', reason: 'its state is unknown (no recent report)' },
+        { id: 'ghost', reason: 'not a known member of this pool' },
+      ],
+    })
+  })
+
+  it('ignores repeated candidates', () => {
+    expect(
+      planDisruptions({ members: serving('a', 'b'), candidates: ['a', 'a', 'b'], maxUnavailable: 2 }),
+    ).toEqual({
+      allowed: ['a', 'b'],
+      deferred: [],
+    })
+  })
+
+  it('shortens the list of holders in a long reason', () => {
+    const members: PoolMember[] = [
+      ...['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'].map((id) => ({ id, activity: 'unknown' as const })),
+      ...serving('x'),
+    ]
+    const [deferred] = planDisruptions({ members, candidates: ['x'], maxUnavailable: 1 }).deferred
+    expect(deferred?.reason).toBe(
+      'availability budget in use: 7 of 1 (m1 unknown, m2 unknown, m3 unknown, m4 unknown, m5 unknown, +2 more)',
+    )
+  })
+
+  it.each([0, -1, 1.5, Number.NaN, '1'])('rejects maxUnavailable %j', (maxUnavailable) => {
+    expect(() =>
+      planDisruptions({ members: [], candidates: [], maxUnavailable: maxUnavailable as never }),
+    ).toThrow(AvailabilityBudgetError)
+    expect(() =>
+      planDisruptions({ members: [], candidates: [], maxUnavailable: maxUnavailable as never }),
+    ).toThrow('maxUnavailable must be an integer ≥ 1, got')
+  })
+
+  it('rejects duplicate members and unknown activities', () => {
+    expect(() => planDisruptions({ members: serving('a', 'a'), candidates: [], maxUnavailable: 1 })).toThrow(
+      'member "a" is listed twice',
+    )
+    expect(() =>
+      planDisruptions({
+        members: [{ id: 'a', activity: 'down' as never }],
+        candidates: [],
+        maxUnavailable: 1,
+      }),
+    ).toThrow('member "a" has activity "down"')
+  })
+})
+
+describe('planDisruptions: properties', () => {
+  const activity = fc.constantFrom<MemberActivity>(
+    'serving',
+    'serving',
+    'serving',
+    'restarting',
+    'pruning',
+    'unknown',
+  )
+  const scenario = fc
+    .uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), { maxLength: 8 })
+    .chain((ids) =>
+      fc.record({
+        members: fc.tuple(...ids.map((id) => activity.map((a): PoolMember => ({ id, activity: a })))),
+        candidates: fc.array(fc.constantFrom(...ids, 'stranger'), { maxLength: 12 }),
+        maxUnavailable: fc.integer({ min: 1, max: 5 }),
+      }),
+    )
+
+  it('never lets more members be unavailable than the budget, beyond those already down', () => {
+    fc.assert(
+      fc.property(scenario, ({ members, candidates, maxUnavailable }) => {
+        const plan = planDisruptions({ members, candidates, maxUnavailable })
+        const down = new Set(members.filter((m) => m.activity !== 'serving').map((m) => m.id))
+        const after = new Set([...down, ...plan.allowed])
+        expect(after.size).toBeLessThanOrEqual(Math.max(maxUnavailable, down.size))
+        if (down.size >= maxUnavailable) expect(plan.allowed.every((id) => down.has(id))).toBe(true)
+        // allowed + already disrupted, counting each member once
+        const newlyDown = plan.allowed.filter((id) => !down.has(id)).length
+        expect(newlyDown + down.size).toBeLessThanOrEqual(Math.max(maxUnavailable, down.size))
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  it('decides every distinct candidate exactly once, in priority order, and uses the whole budget', () => {
+    fc.assert(
+      fc.property(scenario, ({ members, candidates, maxUnavailable }) => {
+        const plan = planDisruptions({ members, candidates, maxUnavailable })
+        const distinct = [...new Set(candidates)]
+        const decided = [...plan.allowed, ...plan.deferred.map((d) => d.id)]
+        expect([...decided].sort()).toEqual([...distinct].sort())
+        expect(plan.allowed).toEqual(distinct.filter((id) => plan.allowed.includes(id)))
+
+        const activityOf = new Map(members.map((m) => [m.id, m.activity]))
+        for (const id of plan.allowed)
+          expect(['serving', 'restarting', 'pruning']).toContain(activityOf.get(id))
+        const down = members.filter((m) => m.activity !== 'serving').length
+        const servingCandidates = distinct.filter((id) => activityOf.get(id) === 'serving')
+        const allowedServing = plan.allowed.filter((id) => activityOf.get(id) === 'serving')
+        // Greedy: the highest-priority serving candidates get every free slot.
+        expect(allowedServing).toEqual(servingCandidates.slice(0, Math.max(0, maxUnavailable - down)))
+        const alreadyDown = distinct.filter((id) =>
+          ['restarting', 'pruning'].includes(activityOf.get(id) ?? ''),
+        )
+        for (const id of alreadyDown) expect(plan.allowed).toContain(id)
+      }),
+      { numRuns: 5000 },
+    )
+  })
+})

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import * as core from '../src/index.js'
+
+describe('public surface', () => {
+  it('exports exactly the documented runtime values', () => {
+    // Adding an export is a decision: other packages will depend on it. Update this list on purpose.
+    expect(Object.keys(core).sort()).toEqual(
+      [
+        'AvailabilityBudgetError',
+        'MEMBER_ACTIVITIES',
+        'ModeInputError',
+        'NODE_MODES',
+        'ThresholdsError',
+        'ValidationError',
+        'WIRE_VERSION',
+        'canonicalDesiredStatePayload',
+        'computeThresholds',
+        'decideMode',
+        'desiredStateSchema',
+        'isIntegerKey',
+        'parseHeightKey',
+        'parseListenAddress',
+        'parseWith',
+        'planDisruptions',
+        'safePruneHeight',
+        'sidecarConfigSchema',
+        'sidecarReportSchema',
+        'thresholdOverridesSchema',
+        'thresholdProblems',
+        'thresholdsSchema',
+        'trackerConfigSchema',
+      ].sort(),
+    )
+  })
+
+  it('names its errors', () => {
+    expect(new core.ValidationError('s', ['a']).name).toBe('ValidationError')
+    expect(new core.ThresholdsError(['a']).name).toBe('ThresholdsError')
+    expect(new core.ModeInputError('a').name).toBe('ModeInputError')
+    expect(new core.AvailabilityBudgetError('a').name).toBe('AvailabilityBudgetError')
+  })
+})
