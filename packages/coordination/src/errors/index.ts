@@ -1,0 +1,8 @@
+export { CoordinationError } from './coordination-error.js'
+export { DesiredStateSignatureError } from './desired-state-signature-error.js'
+export { FencedDesiredStateError } from './fenced-desired-state-error.js'
+export { type DesiredStateRejectCode, InvalidDesiredStateError } from './invalid-desired-state-error.js'
+export { InvalidFleetKeyError } from './invalid-fleet-key-error.js'
+export { InvalidKeyPartError } from './invalid-key-part-error.js'
+export { InvalidOptionsError } from './invalid-options-error.js'
+export { InvalidPoolProgressError } from './invalid-pool-progress-error.js'
