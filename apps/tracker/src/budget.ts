@@ -1,0 +1,43 @@
+/**
+ * How a sidecar counts against its pool's availability budget (design invariant 3), and the planning call.
+ *
+ * A sidecar is unavailable when it is silent (unknown: it may be mid-restart, or gone), when it says it is not
+ * serving, when its node is unreachable, or while it holds a command the tracker gave it (a switch or a prune
+ * that its reports do not show finished yet). Only serving sidecars are ever sent down.
+ */
+import { type MemberActivity, type PoolMember, planDisruptions, type SidecarReport } from '@ghostfleet/core'
+import type { Command } from './commands.js'
+
+export function budgetActivity(
+  report: SidecarReport | null,
+  silent: boolean,
+  command: Command | null,
+): MemberActivity {
+  if (silent || report === null) return 'unknown'
+  if (report.activity !== 'serving') return report.activity
+  if (!report.nodeReachable) return 'unknown'
+  if (command !== null) return command.kind === 'prune' ? 'pruning' : 'restarting'
+  return 'serving'
+}
+
+export interface BudgetPlan {
+  allowed: string[]
+  deferred: Map<string, string>
+}
+
+/**
+ * Which of `candidates` (all serving, best first) may start now. Only the unavailable members matter to the
+ * budget, so the caller passes those plus the candidates instead of the whole pool: the answer is the same and
+ * the cost does not grow with the number of healthy sidecars.
+ */
+export function planBudget(
+  unavailable: ReadonlyMap<string, MemberActivity>,
+  candidates: readonly string[],
+  maxUnavailable: number,
+): BudgetPlan {
+  const members: PoolMember[] = []
+  for (const [id, activity] of unavailable) members.push({ id, activity })
+  for (const id of candidates) if (!unavailable.has(id)) members.push({ id, activity: 'serving' })
+  const plan = planDisruptions({ members, candidates, maxUnavailable })
+  return { allowed: plan.allowed, deferred: new Map(plan.deferred.map((d) => [d.id, d.reason])) }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/** `ghostfleet-tracker`: the command line. Parsing only; the work is in `start-command.ts` and `status-command.ts`. */
+import { Command } from 'commander'
+import { TrackerStatusError } from './errors.js'
+import { runStart, type StartFlags } from './start-command.js'
+import { fetchFleet } from './status-command.js'
+import { formatFleetTable } from './status-table.js'
+import { PACKAGE_VERSION } from './version.js'
+
+const program = new Command()
+program
+  .name('ghostfleet-tracker')
+  .description('Watches each KYVE pool once and steers every Ghostfleet sidecar over Redis.')
+  .version(PACKAGE_VERSION)
+
+program
+  .command('start')
+  .description('run the tracker (several may run: one leads, the others stand by)')
+  .option('--redis <url>', 'Redis URL (overrides the config file and GHOSTFLEET_REDIS_URL)')
+  .option(
+    '--config <file>',
+    'TOML config file (see README: pollIntervalSeconds, leaseTtlMs, defaults, pools, chains)',
+  )
+  .option('--listen <host:port>', 'HTTP API address (default 127.0.0.1:26680)')
+  .option('--id <name>', 'this tracker’s name in the lease and the consumer group (default <host>-<pid>)')
+  .option(
+    '--log-level <level>',
+    'fatal, error, warn, info, debug, trace or silent (default $GHOSTFLEET_LOG_LEVEL or info)',
+  )
+  .option(
+    '--refresh-seconds <n>',
+    're-issue unchanged desired states this often, so sidecars see a live tracker; 0 = off (default 30)',
+  )
+  .action(async (flags: StartFlags) => {
+    process.exitCode = await runStart(flags)
+    // Timers of libraries (a KYVE request being aborted, a reconnect) must not keep a stopped tracker alive.
+    process.exit()
+  })
+
+program
+  .command('status')
+  .description('print the fleet as a table (from a tracker’s /v1/fleet)')
+  .option('--tracker <url>', 'the tracker’s HTTP API', 'http://127.0.0.1:26680')
+  .option('--json', 'print the raw JSON instead of the table')
+  .action(async (flags: { tracker: string; json?: boolean }) => {
+    try {
+      const fleet = await fetchFleet({ trackerUrl: flags.tracker })
+      process.stdout.write(
+        flags.json === true
+          ? `${JSON.stringify(fleet, null, 2)}\n`
+          : `${formatFleetTable(fleet, Date.now())}\n`,
+      )
+    } catch (error) {
+      if (!(error instanceof TrackerStatusError)) throw error
+      process.stderr.write(`ghostfleet-tracker status: ${error.message}\n`)
+      process.exitCode = 1
+    }
+  })
+
+await program.parseAsync(process.argv)

@@ -1,0 +1,63 @@
+/** The leader's in-memory picture of the fleet: sidecars, the pools they serve, and what each is doing. */
+import type { MemberActivity, SidecarReport } from '@ghostfleet/core'
+import type { Command } from './commands.js'
+import type { PoolProgressView, PoolThresholds } from './pool-progress-view.js'
+import type { PoolRef } from './pool-ref.js'
+import type { PoolSettings } from './pool-settings.js'
+import type { SidecarAssessment } from './sidecar-decision.js'
+
+/** How the last command of a sidecar ended, for the fleet API. */
+export interface CommandOutcomeRecord {
+  command: string
+  outcome: 'done' | 'timeout' | 'refused' | 'dropped'
+  at: number
+  detail: string
+}
+
+export interface SidecarEntry {
+  id: string
+  pool: PoolRef
+  poolKey: string
+  /** The latest report (while silent: the last one received). */
+  report: SidecarReport
+  /** Tracker clock when that report arrived (after an election: its `reportedAt`, at most now). */
+  receivedAt: number
+  /** Estimated report interval. */
+  intervalMs: number
+  silent: boolean
+  command: Command | null
+  switchRetryAt: number
+  pruneRetryAt: number
+  switchFailures: number
+  pruneFailures: number
+  /** When the tracker saw the last prune of this sidecar finish (tracker clock). */
+  pruneDoneAt: number | null
+  assessment: SidecarAssessment | null
+  /** Cached budget activity (what `pool.unavailable` holds for it). */
+  activity: MemberActivity
+  lastOutcome: CommandOutcomeRecord | null
+  /** Next time a deadline of this sidecar needs a look (command timeout, retry, prune due); Infinity none. */
+  nextCheckAt: number
+}
+
+export interface PoolEntry {
+  ref: PoolRef
+  key: string
+  settings: PoolSettings
+  progress: PoolProgressView | null
+  thresholds: PoolThresholds
+  members: Set<string>
+  /** Members counted against the budget, with why. */
+  unavailable: Map<string, MemberActivity>
+  /** Members with a disruptive change waiting for the budget. */
+  wanting: Set<string>
+  lastPollError: string | null
+  lastPollAt: number | null
+}
+
+/** A sidecar in the index that is silent and whose pool nobody here knows (silent since before an election). */
+export interface OrphanSidecar {
+  sidecarId: string
+  /** Its last report (sidecar clock). */
+  lastReportAt: number
+}

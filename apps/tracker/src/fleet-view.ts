@@ -1,0 +1,109 @@
+/**
+ * The JSON the fleet API serves (`/v1/fleet`, `/v1/pools`, `/v1/sidecars/:id`), as zod schemas: the server
+ * builds these shapes, and `ghostfleet-tracker status` parses the answer with the same schemas, so a tracker of
+ * another release is told apart from a broken answer.
+ */
+import { z } from 'zod'
+
+const height = z.int().min(0)
+const epochMs = z.int().min(0)
+const mode = z.enum(['normal', 'ghost'])
+
+export const poolViewSchema = z.object({
+  chainId: z.string(),
+  poolId: z.int().min(0),
+  /** Validated height (current_key) as a number; null when unknown or not an integer key. */
+  poolHeight: height.nullable(),
+  poolHeightKey: z.string().nullable(),
+  /** When the tracker fetched it (epoch ms). */
+  fetchedAt: epochMs.nullable(),
+  ageSeconds: z.number().nullable(),
+  /** Older than maxPoolAgeSeconds: modes hold, no prunes. */
+  stale: z.boolean(),
+  endpoint: z.string().nullable(),
+  status: z.string().nullable(),
+  thresholds: z
+    .object({ heightDifferenceMax: height, heightDifferenceMin: height, keepRecent: height })
+    .nullable(),
+  thresholdsProblem: z.string().nullable(),
+  maxUnavailable: z.int().min(1),
+  pruningIntervalHours: z.number(),
+  margin: z.int().min(1),
+  sidecars: z.int().min(0),
+  byMode: z.object({ normal: z.int().min(0), ghost: z.int().min(0) }),
+  silent: z.int().min(0),
+  /** Sidecars counted against the budget, with why (restarting, pruning, unknown). */
+  unavailable: z.array(z.object({ sidecarId: z.string(), activity: z.string() })),
+  /** Sidecars with a mode switch or prune waiting for the budget. */
+  waiting: z.int().min(0),
+  minNodeHeight: height.nullable(),
+  maxNodeHeight: height.nullable(),
+  /** node − pool over the reporting sidecars. */
+  minLag: z.int().nullable(),
+  maxLag: z.int().nullable(),
+  lastPollError: z.string().nullable(),
+})
+export type PoolView = z.infer<typeof poolViewSchema>
+
+export const sidecarViewSchema = z.object({
+  sidecarId: z.string(),
+  chainId: z.string(),
+  poolId: z.int().min(0),
+  /** The mode the sidecar reports. */
+  mode: mode,
+  /** The mode the stored desired state asks for; null when none is stored. */
+  desiredMode: mode.nullable(),
+  pruneToHeight: height.nullable(),
+  nodeHeight: height,
+  nodeBase: height,
+  /** node − pool; null while the pool height is unknown. */
+  lag: z.int().nullable(),
+  activity: z.string(),
+  nodeReachable: z.boolean(),
+  decidedBy: z.string(),
+  silent: z.boolean(),
+  reportedAt: epochMs,
+  lastReportAgeSeconds: z.number(),
+  lastPrune: z.object({ height: height, at: epochMs }).nullable(),
+  appliedEpoch: z.int().min(0),
+  appliedGeneration: z.int().min(0),
+  desired: z
+    .object({ epoch: z.int(), generation: z.int(), issuedAt: epochMs, reason: z.string() })
+    .nullable(),
+  /** The command in progress (leader only). */
+  command: z
+    .object({
+      kind: z.enum(['switch', 'prune']),
+      description: z.string(),
+      issuedAt: epochMs,
+      pickedUp: z.boolean(),
+    })
+    .nullable(),
+  /** Why the sidecar holds or waits (leader only). */
+  note: z.string().nullable(),
+  lastOutcome: z
+    .object({ command: z.string(), outcome: z.string(), at: epochMs, detail: z.string() })
+    .nullable(),
+  version: z.string(),
+})
+export type SidecarView = z.infer<typeof sidecarViewSchema>
+
+export const trackerViewSchema = z.object({
+  id: z.string(),
+  role: z.enum(['leader', 'standby']),
+  epoch: z.int().nullable(),
+  redis: z.string(),
+  /** While leading: no new command starts before this time (epoch ms) after the election. */
+  quietUntil: epochMs.nullable(),
+  /** Silent sidecars of unknown pool that hold every pool's new commands (leader only). */
+  orphans: z.array(z.string()),
+  generatedAt: epochMs,
+})
+export type TrackerView = z.infer<typeof trackerViewSchema>
+
+export const fleetViewSchema = z.object({
+  tracker: trackerViewSchema,
+  pools: z.array(poolViewSchema),
+  sidecars: z.array(sidecarViewSchema),
+})
+export type FleetView = z.infer<typeof fleetViewSchema>

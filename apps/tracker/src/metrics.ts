@@ -1,0 +1,272 @@
+/**
+ * The tracker's Prometheus metrics.
+ *
+ * Label cardinality is bounded by the fleet's pools, not its sidecars: `chain` and `pool` (a few dozen series per
+ * metric even for big fleets), `endpoint` (the configured KYVE endpoints), and small fixed enums (`mode`, `stat`,
+ * `outcome`, `trigger`, `kind`). No metric carries a sidecar id: 10,000 sidecars would mean 10,000 series per
+ * metric on the tracker alone, and every sidecar already exports its own heights and mode on its own `/metrics`
+ * (labelled by the scrape target). Per-sidecar detail is in the fleet API (`/v1/sidecars/:id`).
+ *
+ * Pool gauges are computed at scrape time from the tracker's state, so a pool that disappears leaves no stale
+ * series behind.
+ */
+import type { DesiredWriteStatus } from '@ghostfleet/coordination'
+import type { RequestEvent } from '@ghostfleet/kyve'
+import {
+  type Counter,
+  createCounter,
+  createGauge,
+  createHistogram,
+  createMetricsRegistry,
+  exponentialBuckets,
+  type Gauge,
+  type Histogram,
+  type Registry,
+} from '@ghostfleet/telemetry'
+import type { TriggerKind } from './desired-writer.js'
+
+/** One pool's figures at scrape time. */
+export interface PoolMetricsSnapshot {
+  chainId: string
+  poolId: number
+  poolHeight: number | null
+  /** Seconds since the pool height was fetched; null when never. */
+  poolHeightAgeSeconds: number | null
+  sidecarsByMode: { normal: number; ghost: number }
+  silent: number
+  minNodeHeight: number | null
+  maxNodeHeight: number | null
+  /** node − pool over the reporting sidecars. */
+  minLag: number | null
+  maxLag: number | null
+  unavailable: number
+  maxUnavailable: number
+  commandsInFlight: number
+}
+
+/** What the metrics read at scrape time. */
+export interface TrackerMetricsSource {
+  pools(): PoolMetricsSnapshot[]
+  isLeader(): boolean
+  epoch(): number | null
+  redisConnected(): boolean
+  writeBacklog(): number
+}
+
+export type CommandOutcome = 'issued' | 'done' | 'timeout' | 'refused' | 'dropped'
+
+export class TrackerMetrics {
+  readonly registry: Registry
+  private readonly kyveRequests: Counter<'chain' | 'endpoint' | 'outcome'>
+  private readonly kyveRequestSeconds: Histogram<'chain' | 'outcome'>
+  private readonly polls: Counter<'chain' | 'pool' | 'result'>
+  private readonly decisionLatency: Histogram<'trigger'>
+  private readonly writes: Counter<'outcome' | 'trigger'>
+  private readonly reports: Counter<'result'>
+  private readonly commands: Counter<'kind' | 'outcome'>
+  private readonly elections: Counter<'event'>
+
+  constructor(source: TrackerMetricsSource, registry?: Registry) {
+    this.registry = registry ?? createMetricsRegistry({ defaultLabels: { service: 'tracker' } })
+    const r = this.registry
+    const poolLabels = ['chain', 'pool'] as const
+    const forEachPool = (
+      fn: (pool: PoolMetricsSnapshot, labels: { chain: string; pool: string }) => void,
+    ) => {
+      for (const pool of source.pools()) fn(pool, { chain: pool.chainId, pool: String(pool.poolId) })
+    }
+    createGauge(r, {
+      name: 'ghostfleet_tracker_leader',
+      help: '1 while this tracker leads (writes desired states), 0 while it stands by.',
+      collect(this: Gauge) {
+        this.set(source.isLeader() ? 1 : 0)
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_leader_epoch',
+      help: 'The leader epoch this tracker writes under; 0 while standing by.',
+      collect(this: Gauge) {
+        this.set(source.epoch() ?? 0)
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_redis_connected',
+      help: '1 while the main Redis connection is ready.',
+      collect(this: Gauge) {
+        this.set(source.redisConnected() ? 1 : 0)
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_desired_write_backlog',
+      help: 'Desired-state writes in flight or waiting for a write slot.',
+      collect(this: Gauge) {
+        this.set(source.writeBacklog())
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_height',
+      help: 'The latest validated height of the pool (current_key) the tracker fetched.',
+      labelNames: poolLabels,
+      collect(this: Gauge<'chain' | 'pool'>) {
+        this.reset()
+        forEachPool((pool, labels) => {
+          if (pool.poolHeight !== null) this.set(labels, pool.poolHeight)
+        })
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_height_age_seconds',
+      help: 'Seconds since the pool height was fetched; decisions hold when it exceeds maxPoolAgeSeconds.',
+      labelNames: poolLabels,
+      collect(this: Gauge<'chain' | 'pool'>) {
+        this.reset()
+        forEachPool((pool, labels) => {
+          if (pool.poolHeightAgeSeconds !== null) this.set(labels, pool.poolHeightAgeSeconds)
+        })
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_sidecars',
+      help: 'Reporting sidecars of the pool by the mode they report.',
+      labelNames: [...poolLabels, 'mode'] as const,
+      collect(this: Gauge<'chain' | 'pool' | 'mode'>) {
+        this.reset()
+        forEachPool((pool, labels) => {
+          this.set({ ...labels, mode: 'normal' }, pool.sidecarsByMode.normal)
+          this.set({ ...labels, mode: 'ghost' }, pool.sidecarsByMode.ghost)
+        })
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_sidecars_silent',
+      help: 'Sidecars of the pool that stopped reporting (unknown state; they count as unavailable).',
+      labelNames: poolLabels,
+      collect(this: Gauge<'chain' | 'pool'>) {
+        this.reset()
+        forEachPool((pool, labels) => this.set(labels, pool.silent))
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_node_height',
+      help: 'Lowest and highest node height among the reporting sidecars of the pool.',
+      labelNames: [...poolLabels, 'stat'] as const,
+      collect(this: Gauge<'chain' | 'pool' | 'stat'>) {
+        this.reset()
+        forEachPool((pool, labels) => {
+          if (pool.minNodeHeight !== null) this.set({ ...labels, stat: 'min' }, pool.minNodeHeight)
+          if (pool.maxNodeHeight !== null) this.set({ ...labels, stat: 'max' }, pool.maxNodeHeight)
+        })
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_lag_blocks',
+      help: 'Node height minus pool height (how far the pool lags the node), lowest and highest over the pool.',
+      labelNames: [...poolLabels, 'stat'] as const,
+      collect(this: Gauge<'chain' | 'pool' | 'stat'>) {
+        this.reset()
+        forEachPool((pool, labels) => {
+          if (pool.minLag !== null) this.set({ ...labels, stat: 'min' }, pool.minLag)
+          if (pool.maxLag !== null) this.set({ ...labels, stat: 'max' }, pool.maxLag)
+        })
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_unavailable_sidecars',
+      help: 'Sidecars of the pool counted against its availability budget (restarting, pruning, silent, commanded).',
+      labelNames: poolLabels,
+      collect(this: Gauge<'chain' | 'pool'>) {
+        this.reset()
+        forEachPool((pool, labels) => this.set(labels, pool.unavailable))
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_max_unavailable',
+      help: 'The availability budget of the pool (maxUnavailable).',
+      labelNames: poolLabels,
+      collect(this: Gauge<'chain' | 'pool'>) {
+        this.reset()
+        forEachPool((pool, labels) => this.set(labels, pool.maxUnavailable))
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_pool_commands_in_flight',
+      help: 'Mode switches and prunes the tracker gave sidecars of the pool that are not finished yet.',
+      labelNames: poolLabels,
+      collect(this: Gauge<'chain' | 'pool'>) {
+        this.reset()
+        forEachPool((pool, labels) => this.set(labels, pool.commandsInFlight))
+      },
+    })
+    this.kyveRequests = createCounter(r, {
+      name: 'ghostfleet_tracker_kyve_requests_total',
+      help: 'Requests to KYVE REST endpoints by endpoint and outcome.',
+      labelNames: ['chain', 'endpoint', 'outcome'] as const,
+    })
+    this.kyveRequestSeconds = createHistogram(r, {
+      name: 'ghostfleet_tracker_kyve_request_duration_seconds',
+      help: 'Duration of KYVE REST requests in seconds.',
+      labelNames: ['chain', 'outcome'] as const,
+      buckets: exponentialBuckets(0.01, 2, 10),
+    })
+    this.polls = createCounter(r, {
+      name: 'ghostfleet_tracker_pool_polls_total',
+      help: 'Pool polls (one getPool call, with its fallbacks and retries) by result.',
+      labelNames: ['chain', 'pool', 'result'] as const,
+    })
+    this.decisionLatency = createHistogram(r, {
+      name: 'ghostfleet_tracker_decision_latency_seconds',
+      help: 'Seconds from what made the tracker decide (a report, a pool height, an election) to the desired state being stored.',
+      labelNames: ['trigger'] as const,
+      buckets: exponentialBuckets(0.0005, 2, 16),
+    })
+    this.writes = createCounter(r, {
+      name: 'ghostfleet_tracker_desired_writes_total',
+      help: 'Desired-state writes by outcome (written, duplicate, stale-epoch, stale-generation, conflict, not-leader-epoch, error) and by what made the tracker write (report, pool, election, sweep, refresh).',
+      labelNames: ['outcome', 'trigger'] as const,
+    })
+    this.reports = createCounter(r, {
+      name: 'ghostfleet_tracker_reports_total',
+      help: 'Sidecar reports received by result (accepted, stale, rejected).',
+      labelNames: ['result'] as const,
+    })
+    this.commands = createCounter(r, {
+      name: 'ghostfleet_tracker_commands_total',
+      help: 'Mode switches and prunes by outcome (issued, done, timeout, refused, dropped).',
+      labelNames: ['kind', 'outcome'] as const,
+    })
+    this.elections = createCounter(r, {
+      name: 'ghostfleet_tracker_leadership_changes_total',
+      help: 'Times this tracker was elected or deposed.',
+      labelNames: ['event'] as const,
+    })
+  }
+
+  kyveRequest(chainId: string, event: RequestEvent): void {
+    this.kyveRequests.inc({ chain: chainId, endpoint: event.endpoint, outcome: event.outcome })
+    this.kyveRequestSeconds.observe({ chain: chainId, outcome: event.outcome }, event.durationMs / 1000)
+  }
+
+  poll(chainId: string, poolId: number, result: 'ok' | 'error'): void {
+    this.polls.inc({ chain: chainId, pool: String(poolId), result })
+  }
+
+  decision(trigger: TriggerKind, seconds: number): void {
+    this.decisionLatency.observe({ trigger }, seconds)
+  }
+
+  write(outcome: DesiredWriteStatus | 'error', trigger: TriggerKind | 'none'): void {
+    this.writes.inc({ outcome, trigger })
+  }
+
+  report(result: 'accepted' | 'stale' | 'rejected'): void {
+    this.reports.inc({ result })
+  }
+
+  command(kind: 'switch' | 'prune', outcome: CommandOutcome): void {
+    this.commands.inc({ kind, outcome })
+  }
+
+  leadership(event: 'elected' | 'deposed'): void {
+    this.elections.inc({ event })
+  }
+}

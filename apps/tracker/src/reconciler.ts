@@ -1,0 +1,611 @@
+/**
+ * The leader's decision engine. It turns reports, pool heights and the clock into desired states:
+ *
+ * - every report re-assesses its sidecar at once (hysteresis, prune due and safe), and every new pool height
+ *   re-assesses the pool's sidecars, so reactions take one event, not one timer period;
+ * - disruptive changes (a mode switch restarts the node, a prune stops it) are commands that go ahead only
+ *   within the pool's availability budget, and hold a slot until the sidecar's reports show them finished
+ *   (see `commands.ts` for their life);
+ * - everything else is "hold": the desired mode is the mode the sidecar reports, with no prune.
+ *
+ * The cost of a report does not grow with the pool: the budget is planned from the unavailable members and the
+ * candidates only, and only while a slot is free.
+ *
+ * Two rules keep the budget honest across a leader change, when the new leader cannot yet see everything:
+ * - a quiet period of 3 report intervals after each election, in which no new command starts, so sidecars whose
+ *   reports were not in Redis (Redis restarted empty, a report hash expired a moment ago) are seen first;
+ * - sidecars silent since before the election whose pool nobody here knows ("orphans") stop new commands in every
+ *   pool until they report again or are forgotten, since they may be down in any pool.
+ */
+
+import type { FleetReports } from '@ghostfleet/coordination'
+import type { DesiredState, SidecarReport, TrackerConfig } from '@ghostfleet/core'
+import type { Logger } from '@ghostfleet/telemetry'
+import { budgetActivity, planBudget } from './budget.js'
+import { advanceCommand, appliedAtLeast, type Command, describeCommand } from './commands.js'
+import type { DesiredContent } from './desired-content.js'
+import type { DesiredStateWriter, Trigger } from './desired-writer.js'
+import type { OrphanSidecar, PoolEntry, SidecarEntry } from './fleet-state.js'
+import type { TrackerMetrics } from './metrics.js'
+import { type PoolProgressView, poolThresholds } from './pool-progress-view.js'
+import { type PoolRef, poolKey } from './pool-ref.js'
+import { resolvePoolSettings } from './pool-settings.js'
+import { nextIntervalEstimate, silentAfter } from './report-silence.js'
+import { assessSidecar, compareWants, type SidecarAssessment, type Want } from './sidecar-decision.js'
+import { retryDelay, type TrackerTiming } from './timing.js'
+
+export interface ReconcilerOptions {
+  config: TrackerConfig
+  timing: TrackerTiming
+  writer: DesiredStateWriter
+  metrics: TrackerMetrics
+  logger: Logger
+  now?: () => number
+  monotonic?: () => number
+  /** A pool got its first sidecar while leading: start polling it. */
+  onPoolAdded?: (pool: PoolEntry) => void
+  /** A pool lost its last sidecar: stop polling it. */
+  onPoolRemoved?: (pool: PoolEntry) => void
+  /** Sidecars forgotten after a long silence: remove them from the Redis index. */
+  onForget?: (sidecarIds: string[]) => void
+}
+
+/** What a new leader starts from. */
+export interface LeadershipStart {
+  fleet: FleetReports
+  /** The desired states the previous leaders stored, by sidecar id (valid ones only). */
+  stored: ReadonlyMap<string, DesiredState>
+  /** Pool progress shared by the previous leader, by pool key, when still fresh. */
+  progress: ReadonlyMap<string, PoolProgressView>
+}
+
+const SILENT: SidecarAssessment = { want: null, note: 'silent: state unknown', lag: null, thresholds: null }
+
+export class Reconciler {
+  sidecars = new Map<string, SidecarEntry>()
+  readonly pools = new Map<string, PoolEntry>()
+  readonly orphans = new Map<string, OrphanSidecar>()
+  private readonly options: ReconcilerOptions
+  private readonly now: () => number
+  private readonly monotonic: () => number
+  private leading = false
+  private quietUntil = 0
+  private quietOver = true
+  /** Desired states of previous leaders not yet adopted (sidecars not reporting at the election). */
+  private stored = new Map<string, DesiredState>()
+  private seededProgress = new Map<string, PoolProgressView>()
+  private highestAppliedEpoch = 0
+
+  constructor(options: ReconcilerOptions) {
+    this.options = options
+    this.now = options.now ?? Date.now
+    this.monotonic = options.monotonic ?? (() => performance.now())
+  }
+
+  isLeading(): boolean {
+    return this.leading
+  }
+
+  /** Until when new commands wait after the election (epoch ms); 0 when not leading. */
+  quietPeriodEnd(): number {
+    return this.leading ? this.quietUntil : 0
+  }
+
+  /** Why no new command may start in any pool right now, or null. */
+  globalHold(now: number = this.now()): string | null {
+    if (!this.leading) return 'not leading'
+    if (now < this.quietUntil) {
+      return `quiet period after the election until ${new Date(this.quietUntil).toISOString()}`
+    }
+    if (this.orphans.size > 0) {
+      const names = [...this.orphans.keys()].slice(0, 5).join(', ')
+      return `silent sidecars of unknown pool may be down anywhere: ${names}${this.orphans.size > 5 ? ', …' : ''}`
+    }
+    return null
+  }
+
+  /** The highest epoch any sidecar reported as applied: the floor for the next election. */
+  maxAppliedEpoch(): number {
+    return this.highestAppliedEpoch
+  }
+
+  /**
+   * Takes over the fleet after an election: rebuilds sidecars from the reports, adopts the commands the previous
+   * leader left unfinished, and submits every desired state under the new epoch (the writer was started on it).
+   */
+  begin(start: LeadershipStart): void {
+    const now = this.now()
+    const previous = this.sidecars
+    this.sidecars = new Map()
+    this.pools.clear()
+    this.orphans.clear()
+    this.stored = new Map(start.stored)
+    this.seededProgress = new Map(start.progress)
+    this.leading = true
+    this.quietUntil = now + 3 * this.options.timing.defaultReportIntervalMs
+    this.quietOver = false
+    for (const report of start.fleet.reports.values()) {
+      this.noteApplied(report)
+      const before = previous.get(report.sidecarId)
+      const entry = this.newEntry(report, Math.min(now, report.reportedAt), before?.intervalMs)
+      this.attach(entry)
+      this.adopt(entry, now)
+    }
+    for (const silent of start.fleet.silent) {
+      const before = previous.get(silent.sidecarId)
+      if (before !== undefined && !this.sidecars.has(silent.sidecarId)) {
+        const entry = this.newEntry(before.report, before.receivedAt, before.intervalMs)
+        entry.silent = true
+        this.attach(entry)
+      } else if (before === undefined) {
+        this.orphans.set(silent.sidecarId, { ...silent })
+      }
+    }
+    const trigger: Trigger = { kind: 'election', at: this.monotonic() }
+    for (const entry of this.sidecars.values()) this.reconcile(entry, now)
+    for (const entry of this.sidecars.values()) this.submit(entry, trigger)
+    // Sidecars silent now get the previous leader's state again, under the new epoch: when they come back they
+    // find a current state instead of one they must refuse as fenced.
+    for (const [id, state] of this.stored) {
+      if (this.sidecars.has(id)) continue
+      this.options.writer.submit(id, contentOf(state), trigger, 0)
+    }
+    this.options.logger.info(
+      {
+        sidecars: this.sidecars.size,
+        pools: this.pools.size,
+        orphans: this.orphans.size,
+        adopted: [...this.sidecars.values()].filter((e) => e.command !== null).length,
+        quietUntil: new Date(this.quietUntil).toISOString(),
+      },
+      'took over the fleet',
+    )
+  }
+
+  /**
+   * Stops deciding (deposed). The picture is kept: it tells this process where silent sidecars served, should it
+   * lead again. The owner stops the pollers.
+   */
+  end(): void {
+    this.leading = false
+  }
+
+  handleReport(report: SidecarReport, trigger: Trigger): void {
+    if (!this.leading) return
+    const now = this.now()
+    this.noteApplied(report)
+    let entry = this.sidecars.get(report.sidecarId)
+    if (entry !== undefined && report.reportedAt <= entry.report.reportedAt) {
+      // An older or repeated report (a claimed stream entry, at-least-once delivery): nothing new.
+      this.options.metrics.report('stale')
+      return
+    }
+    this.options.metrics.report('accepted')
+    if (this.orphans.delete(report.sidecarId)) this.quietOver = false
+    if (entry === undefined) {
+      entry = this.newEntry(report, now, undefined)
+      this.attach(entry)
+      this.adopt(entry, now)
+    } else {
+      entry.intervalMs = nextIntervalEstimate(entry.intervalMs, entry.report.reportedAt, report.reportedAt)
+      if (entry.silent) this.options.logger.info({ sidecarId: entry.id }, 'sidecar reports again')
+      const key = poolKey(report)
+      if (key !== entry.poolKey) {
+        this.detach(entry)
+        if (entry.command !== null) this.finish(entry, now, 'dropped', `the sidecar now serves pool ${key}`)
+        entry.pool = { chainId: report.chainId, poolId: report.poolId }
+        entry.poolKey = key
+        entry.report = report
+        this.attach(entry)
+      }
+      entry.report = report
+      entry.receivedAt = now
+      entry.silent = false
+      this.adopt(entry, now)
+    }
+    this.reconcile(entry, now)
+    const pool = this.pools.get(entry.poolKey)
+    if (pool !== undefined) this.plan(pool, now, trigger)
+    this.submit(entry, trigger)
+  }
+
+  handlePoolProgress(ref: PoolRef, progress: PoolProgressView, trigger: Trigger): void {
+    const pool = this.pools.get(poolKey(ref))
+    if (pool === undefined || !this.leading) return
+    const now = this.now()
+    pool.progress = progress
+    pool.thresholds = poolThresholds(progress, pool.settings.thresholdOverrides)
+    pool.lastPollError = null
+    pool.lastPollAt = now
+    const members = [...pool.members].map((id) => this.sidecars.get(id)).filter((e) => e !== undefined)
+    for (const entry of members) this.reconcile(entry, now)
+    this.plan(pool, now, trigger)
+    for (const entry of members) this.submit(entry, trigger)
+  }
+
+  handlePollError(ref: PoolRef, message: string): void {
+    const pool = this.pools.get(poolKey(ref))
+    if (pool === undefined) return
+    pool.lastPollError = message
+    pool.lastPollAt = this.now()
+  }
+
+  /** Called once per sweep interval: silence, forgetting, command timeouts, retries, prunes coming due, refresh. */
+  sweep(): void {
+    if (!this.leading) return
+    const now = this.now()
+    const trigger: Trigger = { kind: 'sweep', at: this.monotonic() }
+    const { timing, logger } = this.options
+    const touched = new Set<PoolEntry>()
+    const forgotten: string[] = []
+    for (const entry of this.sidecars.values()) {
+      if (entry.silent) {
+        if (now - entry.receivedAt > timing.forgetSilentAfterMs) forgotten.push(entry.id)
+        continue
+      }
+      if (now > silentAfter(entry.receivedAt, entry.intervalMs)) {
+        entry.silent = true
+        logger.warn(
+          { sidecarId: entry.id, pool: entry.poolKey, lastReportAgeMs: now - entry.receivedAt },
+          'sidecar went silent: counted as unavailable until it reports again',
+        )
+      } else if (now < entry.nextCheckAt) {
+        continue
+      }
+      this.reconcile(entry, now)
+      this.submit(entry, trigger)
+      const pool = this.pools.get(entry.poolKey)
+      if (pool !== undefined) touched.add(pool)
+    }
+    for (const id of forgotten) {
+      const entry = this.sidecars.get(id)
+      if (entry === undefined) continue
+      if (entry.command !== null)
+        this.finish(entry, now, 'dropped', 'the sidecar was forgotten after a long silence')
+      const pool = this.pools.get(entry.poolKey)
+      this.detach(entry)
+      this.sidecars.delete(id)
+      if (pool !== undefined && this.pools.has(pool.key)) touched.add(pool)
+      logger.warn({ sidecarId: id, pool: entry.poolKey }, 'forgot a sidecar silent for too long')
+    }
+    for (const orphan of this.orphans.values()) {
+      // lastReportAt is the sidecar's clock; skew only moves this by seconds against a limit of minutes.
+      if (now - orphan.lastReportAt > timing.forgetSilentAfterMs) {
+        this.orphans.delete(orphan.sidecarId)
+        forgotten.push(orphan.sidecarId)
+        logger.warn({ sidecarId: orphan.sidecarId }, 'forgot a sidecar silent since before the election')
+      }
+    }
+    if (forgotten.length > 0) this.options.onForget?.(forgotten)
+    if (!this.quietOver && now >= this.quietUntil && this.orphans.size === 0) {
+      // The quiet period just ended (or the last orphan resolved): every pool may plan again.
+      this.quietOver = true
+      for (const pool of this.pools.values()) touched.add(pool)
+    }
+    for (const pool of touched) this.plan(pool, now, trigger)
+    if (timing.refreshIntervalMs > 0) this.options.writer.refresh(timing.refreshIntervalMs)
+  }
+
+  /** Records that the write carrying a command was accepted: the token the sidecar's reports are compared with. */
+  noteWritten(state: DesiredState): void {
+    const command = this.sidecars.get(state.sidecarId)?.command
+    if (command == null || command.token !== null) return
+    const carries =
+      command.kind === 'switch' ? state.mode === command.mode : state.pruneToHeight === command.height
+    if (carries) command.token = { epoch: state.epoch, generation: state.generation }
+  }
+
+  private noteApplied(report: SidecarReport): void {
+    if (report.appliedEpoch > this.highestAppliedEpoch) this.highestAppliedEpoch = report.appliedEpoch
+  }
+
+  private newEntry(report: SidecarReport, receivedAt: number, intervalMs: number | undefined): SidecarEntry {
+    return {
+      id: report.sidecarId,
+      pool: { chainId: report.chainId, poolId: report.poolId },
+      poolKey: poolKey(report),
+      report,
+      receivedAt,
+      intervalMs: intervalMs ?? this.options.timing.defaultReportIntervalMs,
+      silent: false,
+      command: null,
+      switchRetryAt: 0,
+      pruneRetryAt: 0,
+      switchFailures: 0,
+      pruneFailures: 0,
+      pruneDoneAt: null,
+      assessment: null,
+      activity: 'unknown',
+      lastOutcome: null,
+      nextCheckAt: 0,
+    }
+  }
+
+  private attach(entry: SidecarEntry): void {
+    this.sidecars.set(entry.id, entry)
+    let pool = this.pools.get(entry.poolKey)
+    if (pool === undefined) {
+      const settings = resolvePoolSettings(this.options.config, entry.pool)
+      const progress = this.seededProgress.get(entry.poolKey) ?? null
+      pool = {
+        ref: { ...entry.pool },
+        key: entry.poolKey,
+        settings,
+        progress,
+        thresholds: poolThresholds(progress, settings.thresholdOverrides),
+        members: new Set(),
+        unavailable: new Map(),
+        wanting: new Set(),
+        lastPollError: null,
+        lastPollAt: null,
+      }
+      this.pools.set(pool.key, pool)
+      if (this.leading) this.options.onPoolAdded?.(pool)
+    }
+    pool.members.add(entry.id)
+  }
+
+  private detach(entry: SidecarEntry): void {
+    const pool = this.pools.get(entry.poolKey)
+    if (pool === undefined) return
+    pool.members.delete(entry.id)
+    pool.unavailable.delete(entry.id)
+    pool.wanting.delete(entry.id)
+    if (pool.members.size === 0) {
+      this.pools.delete(pool.key)
+      this.options.onPoolRemoved?.(pool)
+    }
+  }
+
+  /**
+   * Takes over a command a previous leader gave this sidecar and that is not finished, so it keeps its budget
+   * slot and its prune height. A command the sidecar already applied and is no longer busy with is history
+   * (done, or refused by the sidecar): not adopted.
+   */
+  private adopt(entry: SidecarEntry, now: number): void {
+    const state = this.stored.get(entry.id)
+    if (state === undefined) return
+    this.stored.delete(entry.id)
+    if (entry.command !== null) return
+    const report = entry.report
+    const token = { epoch: state.epoch, generation: state.generation }
+    const applied = appliedAtLeast(report, token)
+    const busy = report.activity !== 'serving'
+    if (applied && !busy) return
+    const base = {
+      issuedAt: Math.min(now, state.issuedAt),
+      token,
+      pickedUpAt: applied || busy ? now : null,
+      reason: state.reason,
+    }
+    let command: Command | null = null
+    if (state.mode !== report.mode) {
+      command = { kind: 'switch', mode: state.mode, ...base }
+    } else if (state.pruneToHeight !== null) {
+      const height = state.pruneToHeight
+      const done =
+        (report.lastPrune !== null && report.lastPrune.height >= height) || report.nodeBase >= height
+      if (!done) {
+        command = {
+          kind: 'prune',
+          height,
+          basedOnPoolHeight: state.basedOnPoolHeight,
+          poolFetchedAt: state.poolFetchedAt,
+          ...base,
+        }
+      }
+    }
+    if (command === null) return
+    entry.command = command
+    this.options.logger.info(
+      { sidecarId: entry.id, pool: entry.poolKey, command: describeCommand(command), fromEpoch: state.epoch },
+      'adopted an unfinished command of the previous leader',
+    )
+  }
+
+  /** Re-evaluates one sidecar: its command's progress, what it wants, how it counts against the budget. */
+  private reconcile(entry: SidecarEntry, now: number): void {
+    const { timing } = this.options
+    if (entry.command !== null) {
+      const progress = advanceCommand(entry.command, entry.silent ? null : entry.report, now, timing)
+      if (progress.state === 'done') this.finish(entry, now, 'done', 'the report shows it finished')
+      else if (progress.state === 'withdrawn') this.finish(entry, now, progress.outcome, progress.detail)
+    }
+    const pool = this.pools.get(entry.poolKey)
+    if (pool === undefined) return
+    entry.assessment = entry.silent
+      ? SILENT
+      : assessSidecar({
+          report: entry.report,
+          command: entry.command,
+          progress: pool.progress,
+          poolThresholds: pool.thresholds,
+          settings: pool.settings,
+          now,
+          maxPoolAgeMs: this.options.config.maxPoolAgeSeconds * 1000,
+          switchRetryAt: entry.switchRetryAt,
+          pruneRetryAt: entry.pruneRetryAt,
+          pruneDoneAt: entry.pruneDoneAt,
+        })
+    this.updateBudget(pool, entry)
+    if (entry.assessment.want !== null) pool.wanting.add(entry.id)
+    else pool.wanting.delete(entry.id)
+    entry.nextCheckAt = this.nextCheck(entry, pool, now)
+  }
+
+  private updateBudget(pool: PoolEntry, entry: SidecarEntry): void {
+    entry.activity = budgetActivity(entry.report, entry.silent, entry.command)
+    if (entry.activity === 'serving') pool.unavailable.delete(entry.id)
+    else pool.unavailable.set(entry.id, entry.activity)
+  }
+
+  /** When this sidecar next needs a look without a new report. */
+  private nextCheck(entry: SidecarEntry, pool: PoolEntry, now: number): number {
+    // Commands are few and their timeouts matter: look at them every sweep.
+    if (entry.command !== null) return now
+    let next = Number.POSITIVE_INFINITY
+    if (entry.switchRetryAt > now) next = Math.min(next, entry.switchRetryAt)
+    if (entry.pruneRetryAt > now) next = Math.min(next, entry.pruneRetryAt)
+    if (entry.report.mode === 'ghost') {
+      const at = Math.max(entry.report.lastPrune?.at ?? 0, entry.pruneDoneAt ?? 0)
+      const due = at + pool.settings.pruningIntervalMs
+      if (at > 0 && due > now) next = Math.min(next, due)
+    }
+    return next
+  }
+
+  private finish(
+    entry: SidecarEntry,
+    now: number,
+    outcome: 'done' | 'timeout' | 'refused' | 'dropped',
+    detail: string,
+  ): void {
+    const command = entry.command
+    if (command === null) return
+    entry.command = null
+    const { metrics, logger, timing } = this.options
+    metrics.command(command.kind, outcome)
+    entry.lastOutcome = { command: describeCommand(command), outcome, at: now, detail }
+    const fields = {
+      sidecarId: entry.id,
+      pool: entry.poolKey,
+      command: describeCommand(command),
+      outcome,
+      detail,
+      durationMs: now - command.issuedAt,
+    }
+    if (outcome === 'done') {
+      if (command.kind === 'prune') {
+        entry.pruneDoneAt = now
+        entry.pruneFailures = 0
+      } else {
+        entry.switchFailures = 0
+      }
+      logger.info(fields, 'command finished')
+      return
+    }
+    if (outcome === 'dropped') {
+      logger.warn(fields, 'command dropped')
+      return
+    }
+    if (command.kind === 'prune') {
+      entry.pruneFailures += 1
+      entry.pruneRetryAt = now + retryDelay(timing, entry.pruneFailures)
+    } else {
+      entry.switchFailures += 1
+      entry.switchRetryAt = now + retryDelay(timing, entry.switchFailures)
+    }
+    logger.warn(fields, 'command withdrawn; its budget slot is free again')
+  }
+
+  /** Lets the best candidates of a pool start, as far as its budget allows. */
+  private plan(pool: PoolEntry, now: number, trigger: Trigger): void {
+    if (pool.wanting.size === 0 || this.globalHold(now) !== null) return
+    if (pool.unavailable.size >= pool.settings.maxUnavailable) return
+    const progress = pool.progress
+    if (progress === null || now - progress.fetchedAt > this.options.config.maxPoolAgeSeconds * 1000) return
+    const candidates: Array<{ id: string; want: Want }> = []
+    for (const id of pool.wanting) {
+      const want = this.sidecars.get(id)?.assessment?.want
+      if (want != null) candidates.push({ id, want })
+    }
+    candidates.sort(compareWants)
+    const budget = planBudget(
+      pool.unavailable,
+      candidates.map((c) => c.id),
+      pool.settings.maxUnavailable,
+    )
+    const wants = new Map(candidates.map((c) => [c.id, c.want]))
+    for (const id of budget.allowed) {
+      const entry = this.sidecars.get(id)
+      const want = wants.get(id)
+      if (entry !== undefined && want !== undefined) this.issue(pool, entry, want, now, trigger)
+    }
+  }
+
+  private issue(pool: PoolEntry, entry: SidecarEntry, want: Want, now: number, trigger: Trigger): void {
+    const base = { issuedAt: now, token: null, pickedUpAt: null, reason: want.reason }
+    const command: Command =
+      want.kind === 'switch'
+        ? { kind: 'switch', mode: want.mode, ...base }
+        : {
+            kind: 'prune',
+            height: want.height,
+            basedOnPoolHeight: want.basedOnPoolHeight,
+            poolFetchedAt: want.poolFetchedAt,
+            ...base,
+          }
+    entry.command = command
+    pool.wanting.delete(entry.id)
+    if (entry.assessment !== null) {
+      entry.assessment = { ...entry.assessment, want: null, note: `in progress: ${want.reason}` }
+    }
+    this.updateBudget(pool, entry)
+    entry.nextCheckAt = now
+    this.options.metrics.command(command.kind, 'issued')
+    this.options.logger.info(
+      {
+        sidecarId: entry.id,
+        pool: pool.key,
+        command: describeCommand(command),
+        reason: want.reason,
+        unavailable: pool.unavailable.size,
+        maxUnavailable: pool.settings.maxUnavailable,
+      },
+      command.kind === 'switch' ? 'mode switch' : 'prune',
+    )
+    this.submit(entry, trigger)
+  }
+
+  private submit(entry: SidecarEntry, trigger: Trigger): void {
+    if (!this.leading) return
+    // A sidecar silent since the election keeps the previous leader's state (rewritten under this epoch) until
+    // it reports and its command, if any, is adopted.
+    const stored = entry.silent ? this.stored.get(entry.id) : undefined
+    const content = stored === undefined ? this.contentFor(entry) : contentOf(stored)
+    this.options.writer.submit(entry.id, content, trigger, entry.report.appliedGeneration)
+  }
+
+  /** The desired state of one sidecar: its command, else "hold the mode you report". */
+  contentFor(entry: SidecarEntry): DesiredContent {
+    const progress = this.pools.get(entry.poolKey)?.progress ?? null
+    const basedOnPoolHeight = progress?.poolHeight ?? 0
+    const poolFetchedAt = progress?.fetchedAt ?? 0
+    const command = entry.command
+    if (command?.kind === 'switch') {
+      return {
+        mode: command.mode,
+        pruneToHeight: null,
+        basedOnPoolHeight,
+        poolFetchedAt,
+        reason: command.reason,
+      }
+    }
+    if (command?.kind === 'prune') {
+      return {
+        mode: entry.report.mode,
+        pruneToHeight: command.height,
+        basedOnPoolHeight: command.basedOnPoolHeight,
+        poolFetchedAt: command.poolFetchedAt,
+        reason: command.reason,
+      }
+    }
+    return {
+      mode: entry.report.mode,
+      pruneToHeight: null,
+      basedOnPoolHeight,
+      poolFetchedAt,
+      reason: entry.assessment?.note ?? 'holding the reported mode',
+    }
+  }
+}
+
+function contentOf(state: DesiredState): DesiredContent {
+  return {
+    mode: state.mode,
+    pruneToHeight: state.pruneToHeight,
+    basedOnPoolHeight: state.basedOnPoolHeight,
+    poolFetchedAt: state.poolFetchedAt,
+    reason: state.reason,
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * What one sidecar should do next, from its latest report and its pool's progress. Pure: the reconciler feeds
+ * it the state and the clock, and decides with the availability budget which wants may go ahead.
+ *
+ * Modes follow supervysor's hysteresis (`decideMode`) with the sidecar's own thresholds when it reports them
+ * (the ones it uses when it decides alone, so tracker and fallback agree), else the pool's. Prunes happen only in
+ * ghost mode, once per pruning interval, to `safePruneHeight` of the sidecar's reported heights.
+ */
+import {
+  decideMode,
+  type NodeMode,
+  type SidecarReport,
+  safePruneHeight,
+  type Thresholds,
+} from '@ghostfleet/core'
+import type { Command } from './commands.js'
+import type { PoolProgressView, PoolThresholds } from './pool-progress-view.js'
+import type { PoolSettings } from './pool-settings.js'
+
+export type Want =
+  | {
+      kind: 'switch'
+      mode: NodeMode
+      reason: string
+      /** Blocks beyond the threshold that was crossed; larger goes first. */
+      urgency: number
+    }
+  | {
+      kind: 'prune'
+      height: number
+      blocks: number
+      basedOnPoolHeight: number
+      poolFetchedAt: number
+      reason: string
+      /** When the sidecar last pruned (epoch ms), or null: the longest-unpruned goes first. */
+      lastPruneAt: number | null
+    }
+
+export interface SidecarAssessment {
+  /** A disruptive change this sidecar should make, subject to the budget; null when none. */
+  want: Want | null
+  /** Why it wants it, or why it holds. */
+  note: string
+  /** node − pool, when both are known. */
+  lag: number | null
+  thresholds: Thresholds | null
+}
+
+export interface AssessInput {
+  report: SidecarReport
+  command: Command | null
+  progress: PoolProgressView | null
+  poolThresholds: PoolThresholds
+  settings: PoolSettings
+  now: number
+  maxPoolAgeMs: number
+  /** No new switch before this time (epoch ms) after a withdrawn one. */
+  switchRetryAt: number
+  /** No new prune before this time. */
+  pruneRetryAt: number
+  /** When the tracker saw this sidecar finish its last prune (tracker clock), if it did. */
+  pruneDoneAt: number | null
+}
+
+function holdNote(input: AssessInput): string | null {
+  const { report, progress, now, maxPoolAgeMs } = input
+  if (input.command !== null) return null
+  if (progress === null) return 'pool height not known yet: holding the current mode'
+  if (progress.poolHeight === null) {
+    return `pool key ${JSON.stringify(progress.poolHeightKey)} is not a height: holding the current mode`
+  }
+  const age = now - progress.fetchedAt
+  if (age > maxPoolAgeMs) return `pool height is ${Math.round(age / 1000)} s old: holding the current mode`
+  if (report.activity !== 'serving') return `sidecar is ${report.activity}: waiting`
+  if (!report.nodeReachable) return 'node is unreachable: waiting'
+  return null
+}
+
+export function assessSidecar(input: AssessInput): SidecarAssessment {
+  const { report, command, progress, now } = input
+  const thresholds = report.thresholds ?? (input.poolThresholds.ok ? input.poolThresholds.thresholds : null)
+  const lag = progress?.poolHeight != null ? report.nodeHeight - progress.poolHeight : null
+  if (command !== null) {
+    return { want: null, note: `in progress: ${command.reason}`, lag, thresholds }
+  }
+  const held = holdNote(input)
+  if (held !== null) return { want: null, note: held, lag, thresholds }
+  if (thresholds === null) {
+    const problem = input.poolThresholds.ok ? 'no thresholds' : input.poolThresholds.problem
+    return { want: null, note: `${problem}: holding the current mode`, lag, thresholds }
+  }
+  // holdNote guarantees a fresh integer pool height here.
+  const pool = progress as PoolProgressView & { poolHeight: number }
+  const decision = decideMode({
+    nodeHeight: report.nodeHeight,
+    poolHeight: pool.poolHeight,
+    currentMode: report.mode,
+    thresholds,
+  })
+  if (decision.mode !== report.mode) {
+    if (now < input.switchRetryAt) {
+      return { want: null, note: `${decision.reason}; retrying after a withdrawn switch`, lag, thresholds }
+    }
+    const urgency =
+      decision.mode === 'normal'
+        ? thresholds.heightDifferenceMin - decision.diff
+        : decision.diff - thresholds.heightDifferenceMax
+    return {
+      want: { kind: 'switch', mode: decision.mode, reason: decision.reason, urgency },
+      note: decision.reason,
+      lag,
+      thresholds,
+    }
+  }
+  if (report.mode !== 'ghost') return { want: null, note: decision.reason, lag, thresholds }
+
+  const reportedPruneAt = report.lastPrune?.at ?? null
+  const lastPruneAt =
+    reportedPruneAt === null && input.pruneDoneAt === null
+      ? null
+      : Math.max(reportedPruneAt ?? 0, input.pruneDoneAt ?? 0)
+  if (lastPruneAt !== null && now - lastPruneAt < input.settings.pruningIntervalMs) {
+    return { want: null, note: `${decision.reason}; next prune not due yet`, lag, thresholds }
+  }
+  if (now < input.pruneRetryAt) {
+    return { want: null, note: `${decision.reason}; retrying after a withdrawn prune`, lag, thresholds }
+  }
+  const prune = safePruneHeight({
+    pool: { height: pool.poolHeightKey, fetchedAt: pool.fetchedAt },
+    now,
+    maxPoolAgeMs: input.maxPoolAgeMs,
+    nodeHeight: report.nodeHeight,
+    nodeBase: report.nodeBase,
+    margin: input.settings.margin,
+  })
+  if (!prune.prune)
+    return { want: null, note: `${decision.reason}; no prune: ${prune.detail}`, lag, thresholds }
+  const reason = `prune to ${prune.height} (${prune.blocks} blocks; pool ${pool.poolHeight}, node ${report.nodeHeight}, base ${report.nodeBase})`
+  return {
+    want: {
+      kind: 'prune',
+      height: prune.height,
+      blocks: prune.blocks,
+      basedOnPoolHeight: pool.poolHeight,
+      poolFetchedAt: pool.fetchedAt,
+      reason,
+      lastPruneAt,
+    },
+    note: reason,
+    lag,
+    thresholds,
+  }
+}
+
+/**
+ * Order of candidates for the budget: returns to normal first (the pool is catching up with a node that stopped
+ * syncing, which soon cannot serve what the pool asks next), then switches to ghost, then prunes (longest
+ * unpruned first, then most blocks); the sidecar id breaks ties so the order is stable.
+ */
+export function compareWants(a: { id: string; want: Want }, b: { id: string; want: Want }): number {
+  const rank = (want: Want) => (want.kind === 'switch' ? (want.mode === 'normal' ? 0 : 1) : 2)
+  const byRank = rank(a.want) - rank(b.want)
+  if (byRank !== 0) return byRank
+  if (a.want.kind === 'switch' && b.want.kind === 'switch') {
+    if (a.want.urgency !== b.want.urgency) return b.want.urgency - a.want.urgency
+  } else if (a.want.kind === 'prune' && b.want.kind === 'prune') {
+    const aAt = a.want.lastPruneAt ?? Number.NEGATIVE_INFINITY
+    const bAt = b.want.lastPruneAt ?? Number.NEGATIVE_INFINITY
+    if (aAt !== bAt) return aAt < bAt ? -1 : 1
+    if (a.want.blocks !== b.want.blocks) return b.want.blocks - a.want.blocks
+  }
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}

@@ -1,0 +1,483 @@
+/**
+ * The tracker process: leader election, and while leading the report consumer, the pool pollers, the decision
+ * engine and the desired-state writer; the HTTP API always.
+ *
+ * Lifecycle (one `Tracker` per process):
+ * - `standby`: campaigns for the lease; reads nothing, polls nothing, writes nothing. It answers the fleet API
+ *   from Redis on request.
+ * - `taking-over` (elected): loads every report, the stored desired states and the shared pool progress, then
+ *   starts the writer under the new epoch, rewrites every desired state, starts the consumer and the pollers.
+ * - `leading`: reacts to each report and each pool height; sweeps deadlines once per sweep interval.
+ * - deposed (lease lost, renew timeout, or a write fenced by a newer epoch): stops writing at once, stops the
+ *   consumer and the pollers, and is a standby again.
+ * - `stop()`: stops polling and consuming, releases the lease (a standby takes over at once), closes Redis.
+ */
+import { hostname } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import {
+  closeRedis,
+  createRedis,
+  type DeposedReason,
+  type FleetKey,
+  keysOf,
+  LeaderElection,
+  loadAllReports,
+  POOL_PROGRESS_VERSION,
+  type RedisClient,
+  ReportConsumer,
+  readPoolProgress,
+  reconnectDelay,
+  waitForReady,
+  writePoolProgress,
+} from '@ghostfleet/coordination'
+import type { TrackerConfig } from '@ghostfleet/core'
+import type { PoolProgress } from '@ghostfleet/kyve'
+import {
+  createLogger,
+  type Logger,
+  type ReadinessResult,
+  type StartedHttpServer,
+  startHttpServer,
+} from '@ghostfleet/telemetry'
+import { DesiredStateWriter, type Trigger } from './desired-writer.js'
+import { EpochFloor } from './epoch-floor.js'
+import type { FleetView, SidecarView } from './fleet-view.js'
+import { createTrackerApp } from './http-api.js'
+import { KyveClients } from './kyve-clients.js'
+import { leaderPoolMetrics, leaderPools, leaderSidecar, leaderSidecars } from './leader-view.js'
+import { TrackerMetrics } from './metrics.js'
+import { PollManager } from './poll-manager.js'
+import type { PoolProgressView } from './pool-progress-view.js'
+import { type PoolRef, poolKey } from './pool-ref.js'
+import { Reconciler } from './reconciler.js'
+import { standbyFleet } from './standby-view.js'
+import { loadStoredDesired } from './stored-desired.js'
+import { DEFAULT_TIMING, type TrackerTiming } from './timing.js'
+
+/** Seam for service registration (Consul, issue 6): called once the HTTP server listens, and on stop. */
+export interface TrackerRegistration {
+  register(self: { id: string; url: string }): Promise<void>
+  deregister(): Promise<void>
+}
+
+export interface TrackerOptions {
+  config: TrackerConfig
+  /** This tracker's name: lease holder and consumer name. 1–64 of `A–Z a–z 0–9 . _ -`. @default `<host>-<pid>` */
+  id?: string
+  logger?: Logger
+  /** Sign desired states. @default null (unsigned) */
+  fleetKey?: FleetKey | null
+  timing?: Partial<TrackerTiming>
+  /** Redis key namespace. @default "gf" */
+  keyPrefix?: string
+  registration?: TrackerRegistration
+}
+
+export type TrackerRole = 'standby' | 'taking-over' | 'leader'
+
+/** The default tracker id: host name and pid, reduced to the characters a key part may hold. */
+export function defaultTrackerId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 50) || 'tracker'
+  return `${host}-${process.pid}`
+}
+
+export class Tracker {
+  readonly id: string
+  readonly metrics: TrackerMetrics
+  private readonly options: TrackerOptions
+  private readonly config: TrackerConfig
+  private readonly timing: TrackerTiming
+  private readonly logger: Logger
+  private readonly redis: RedisClient
+  private readonly writer: DesiredStateWriter
+  private readonly reconciler: Reconciler
+  private readonly clients: KyveClients
+  private readonly polls: PollManager
+  private election: LeaderElection
+  private readonly consumer: ReportConsumer
+  private readonly epochFloor: EpochFloor
+  private server: StartedHttpServer | null = null
+  private sweepTimer: NodeJS.Timeout | undefined
+  private role: TrackerRole = 'standby'
+  private epoch: number | null = null
+  /** Bumped on every election and deposition, so a takeover that lost the race stops. */
+  private session = 0
+  private stopping: Promise<void> | undefined
+  /** Pool progress shared by the previous leader, for the first polls after a takeover. */
+  private seeded = new Map<string, PoolProgressView>()
+  /** The consumer's last stop, awaited before it starts again (it cannot run twice). */
+  private consumerStopped: Promise<void> = Promise.resolve()
+
+  private constructor(options: TrackerOptions) {
+    this.options = options
+    this.config = options.config
+    this.timing = { ...DEFAULT_TIMING, ...options.timing }
+    this.id = options.id ?? defaultTrackerId()
+    this.logger = options.logger ?? createLogger({ name: 'ghostfleet-tracker' })
+    const logger = this.logger
+    this.redis = createRedis({
+      role: 'tracker',
+      url: this.config.redisUrl,
+      logger,
+      ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+    })
+    this.metrics = new TrackerMetrics({
+      pools: () =>
+        this.role === 'leader'
+          ? leaderPoolMetrics({
+              reconciler: this.reconciler,
+              written: (id) => this.writer.written(id),
+              now: Date.now(),
+              maxPoolAgeMs: this.config.maxPoolAgeSeconds * 1000,
+            })
+          : [],
+      isLeader: () => this.role === 'leader',
+      epoch: () => this.epoch,
+      redisConnected: () => this.redis.status === 'ready',
+      writeBacklog: () => this.writer.backlog(),
+    })
+    this.writer = new DesiredStateWriter({
+      redis: this.redis,
+      fleetKey: options.fleetKey ?? null,
+      maxInFlight: this.timing.maxWritesInFlight,
+      logger,
+      now: Date.now,
+      monotonic: () => performance.now(),
+      onOutcome: (outcome, trigger) => this.metrics.write(outcome, trigger),
+      onWritten: (state, trigger, latency) => {
+        this.reconciler.noteWritten(state)
+        if (trigger !== null && latency !== null) this.metrics.decision(trigger.kind, latency)
+      },
+      onFenced: () => this.resign(),
+    })
+    this.clients = new KyveClients({
+      deadlineMs: Math.max(1000, Math.min(30_000, this.config.pollIntervalSeconds * 1000)),
+      requestTimeoutMs: Math.max(500, Math.min(5_000, this.config.pollIntervalSeconds * 1000)),
+      onRequest: (chainId, event) => this.metrics.kyveRequest(chainId, event),
+    })
+    this.polls = new PollManager({
+      config: this.config,
+      clients: this.clients,
+      metrics: this.metrics,
+      logger,
+      onProgress: (pool, progress) => this.onPoolProgress(pool, progress),
+      onError: (pool, message) => this.reconciler.handlePollError(pool, message),
+    })
+    this.reconciler = new Reconciler({
+      config: this.config,
+      timing: this.timing,
+      writer: this.writer,
+      metrics: this.metrics,
+      logger,
+      onPoolAdded: (pool) => {
+        const seeded = this.seeded.get(pool.key)
+        const firstPollAt =
+          seeded === undefined ? undefined : seeded.fetchedAt + this.config.pollIntervalSeconds * 1000
+        this.polls.ensure(pool.ref, firstPollAt)
+      },
+      onPoolRemoved: (pool) => this.polls.remove(pool.ref),
+      onForget: (ids) => {
+        this.redis.zrem(keysOf(this.redis).sidecars, ...ids).catch((error: unknown) => {
+          logger.warn({ err: String(error) }, 'could not remove forgotten sidecars from the index')
+        })
+      },
+    })
+    this.epochFloor = new EpochFloor(this.redis, () => this.reconciler.maxAppliedEpoch())
+    this.election = this.newElection()
+    this.consumer = new ReportConsumer({
+      redis: this.redis,
+      consumerName: this.id,
+      onReport: (report) => this.reconciler.handleReport(report, { kind: 'report', at: performance.now() }),
+      onReject: () => this.metrics.report('rejected'),
+      // Also bounds how long a stop waits for a batch whose acknowledgement is stuck on a dead connection.
+      blockMs: 1_000,
+      logger,
+    })
+  }
+
+  private newElection(): LeaderElection {
+    return new LeaderElection({
+      redis: this.redis,
+      candidateId: this.id,
+      leaseMs: this.config.leaseTtlMs,
+      epochFloor: () => this.epochFloor.floor(),
+      onElected: (epoch) => this.onElected(epoch),
+      onDeposed: (reason, epoch) => this.onDeposed(reason, epoch),
+      logger: this.logger,
+    })
+  }
+
+  /**
+   * Redis refused a write because a newer epoch exists although this process still holds a lease (the epoch
+   * counter moved without an election of ours: restored data, a manual change). Stop leading at once, hand the
+   * lease back and campaign again, so the fleet is never left with a leader that does not write.
+   */
+  private resign(): void {
+    this.standDown('fenced by a newer epoch')
+    if (this.stopping !== undefined) return
+    const old = this.election
+    this.election = this.newElection()
+    void old.stop({ release: true }).then(() => {
+      if (this.stopping === undefined) this.election.start()
+    })
+  }
+
+  /**
+   * Starts a tracker: HTTP server up (it answers while Redis is still unreachable), then campaigning.
+   * @throws ListenError when the listen address cannot be bound.
+   */
+  static async start(options: TrackerOptions): Promise<Tracker> {
+    const tracker = new Tracker(options)
+    try {
+      await tracker.begin()
+    } catch (error) {
+      await tracker.stop()
+      throw error
+    }
+    return tracker
+  }
+
+  private async begin(): Promise<void> {
+    const app = createTrackerApp(
+      {
+        fleet: () => this.fleet(),
+        sidecar: (id) => this.sidecar(id),
+        readiness: () => this.readiness(),
+      },
+      this.metrics.registry,
+      this.logger,
+    )
+    this.server = await startHttpServer(app, this.config.listen)
+    this.logger.info({ url: this.server.url, id: this.id }, 'tracker HTTP API listening')
+    await this.options.registration?.register({ id: this.id, url: this.server.url })
+    this.sweepTimer = setInterval(() => this.reconciler.sweep(), this.timing.sweepIntervalMs)
+    this.election.start()
+  }
+
+  /** The HTTP API's base URL. */
+  get url(): string {
+    return this.server?.url ?? ''
+  }
+
+  currentRole(): TrackerRole {
+    return this.role
+  }
+
+  currentEpoch(): number | null {
+    return this.epoch
+  }
+
+  /** Stops gracefully: no more polls or reads, the lease released for a standby, Redis closed. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping ??= this.shutdown()
+    await this.stopping
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.sweepTimer)
+    this.polls.stopAll()
+    await this.consumer.stop()
+    await this.consumerStopped
+    // Releases the lease (compare-and-delete) and calls onDeposed('stopped'), which stops the writer.
+    await this.election.stop({ release: true })
+    this.standDown('stopping')
+    this.clients.closeAll()
+    try {
+      await this.options.registration?.deregister()
+    } catch (error) {
+      this.logger.warn({ err: String(error) }, 'deregistration failed')
+    }
+    await this.server?.close()
+    await closeRedis(this.redis)
+    this.logger.info({ id: this.id }, 'tracker stopped')
+  }
+
+  private onElected(epoch: number): void {
+    this.session += 1
+    this.role = 'taking-over'
+    this.epoch = epoch
+    this.metrics.leadership('elected')
+    void this.takeOver(epoch, this.session)
+  }
+
+  private onDeposed(reason: DeposedReason, epoch: number): void {
+    this.logger.warn({ reason, epoch }, 'no longer leading: standing by')
+    this.metrics.leadership('deposed')
+    this.standDown(reason)
+  }
+
+  /** Stops everything a leader does, at once. Safe to call in any state. */
+  private standDown(reason: string): void {
+    this.session += 1
+    const wasLeading = this.role !== 'standby'
+    this.role = 'standby'
+    this.epoch = null
+    this.writer.halt()
+    this.reconciler.end()
+    this.polls.stopAll()
+    this.consumerStopped = this.consumer.stop()
+    if (wasLeading && reason !== 'stopping') this.logger.info({ reason }, 'standing by')
+  }
+
+  /**
+   * Rebuilds the fleet from Redis and starts leading under `epoch`. Retries while Redis is unreachable, for as
+   * long as this process still holds the lease.
+   */
+  private async takeOver(epoch: number, session: number): Promise<void> {
+    const current = () => session === this.session && this.election.isLeader()
+    for (let attempt = 1; ; attempt += 1) {
+      if (!current()) return
+      try {
+        const fleet = await loadAllReports(this.redis)
+        const ids = [...fleet.reports.keys(), ...fleet.silent.map((s) => s.sidecarId)]
+        const stored = await loadStoredDesired(this.redis, ids, this.options.fleetKey ?? null, this.logger)
+        const generations = new Map(stored.generations)
+        for (const report of fleet.reports.values()) {
+          generations.set(
+            report.sidecarId,
+            Math.max(generations.get(report.sidecarId) ?? 0, report.appliedGeneration),
+          )
+        }
+        const progress = await this.loadSharedProgress([...fleet.reports.values()])
+        if (!current()) return
+        for (const rejected of fleet.rejected) {
+          this.logger.warn({ sidecarId: rejected.sidecarId, reason: rejected.reason }, 'report hash rejected')
+        }
+        await this.consumerStopped
+        if (!current()) return
+        this.seeded = progress
+        this.writer.start(epoch, generations)
+        this.reconciler.begin({ fleet, stored: stored.states, progress })
+        this.consumer.start()
+        this.role = 'leader'
+        this.logger.info({ epoch, id: this.id }, 'leading the fleet')
+        return
+      } catch (error) {
+        if (!current()) return
+        this.logger.warn({ epoch, err: String(error) }, 'takeover failed; retrying when Redis is ready')
+        await waitForReady(this.redis, this.config.leaseTtlMs)
+        if (this.redis.status === 'ready' && current()) {
+          // Redis is up but the load failed anyway: back off so a persistent error does not spin.
+          await new Promise((resolve) => setTimeout(resolve, reconnectDelay(attempt)))
+        }
+      }
+    }
+  }
+
+  /** The pool progress records the previous leader shared, when still fresh enough to decide on. */
+  private async loadSharedProgress(
+    reports: ReadonlyArray<{ chainId: string; poolId: number }>,
+  ): Promise<Map<string, PoolProgressView>> {
+    const pools = new Map<string, PoolRef>()
+    for (const report of reports)
+      pools.set(poolKey(report), { chainId: report.chainId, poolId: report.poolId })
+    const result = new Map<string, PoolProgressView>()
+    const now = Date.now()
+    await Promise.all(
+      [...pools.entries()].map(async ([key, pool]) => {
+        try {
+          const record = await readPoolProgress(this.redis, pool.chainId, pool.poolId)
+          if (record !== null && now - record.fetchedAt <= this.config.maxPoolAgeSeconds * 1000) {
+            result.set(key, record)
+          }
+        } catch (error) {
+          this.logger.warn(
+            { pool: key, err: String(error) },
+            'shared pool progress unreadable; polling afresh',
+          )
+        }
+      }),
+    )
+    return result
+  }
+
+  private onPoolProgress(pool: PoolRef, progress: PoolProgress): void {
+    const trigger: Trigger = { kind: 'pool', at: performance.now() }
+    const epoch = this.epoch
+    if (this.role !== 'leader' || epoch === null) return
+    const view: PoolProgressView = {
+      poolHeightKey: progress.poolHeightKey,
+      poolHeight: progress.poolHeight,
+      maxBundleSize: progress.maxBundleSize,
+      uploadInterval: progress.uploadInterval,
+      fetchedAt: progress.fetchedAt,
+      endpoint: progress.endpoint,
+      status: progress.status,
+      disabled: progress.disabled,
+    }
+    this.reconciler.handlePoolProgress(pool, view, trigger)
+    writePoolProgress(
+      this.redis,
+      { v: POOL_PROGRESS_VERSION, chainId: pool.chainId, poolId: pool.poolId, ...view, epoch },
+      { expireAfterMs: this.config.maxPoolAgeSeconds * 1000 },
+    ).catch((error: unknown) => {
+      this.logger.warn({ pool: poolKey(pool), err: String(error) }, 'could not share pool progress')
+    })
+  }
+
+  private readiness(): ReadinessResult {
+    const body = {
+      id: this.id,
+      role: this.role === 'leader' ? 'leader' : 'standby',
+      phase: this.role,
+      epoch: this.epoch,
+      redis: this.redis.status,
+    }
+    if (this.redis.status !== 'ready') return { status: 503, body: { status: 'redis unavailable', ...body } }
+    return { status: 200, body: { status: 'ready', ...body } }
+  }
+
+  private header(now: number, orphans: string[]): FleetView['tracker'] {
+    const quiet = this.reconciler.quietPeriodEnd()
+    return {
+      id: this.id,
+      role: this.role === 'leader' ? 'leader' : 'standby',
+      epoch: this.epoch,
+      redis: this.redis.status,
+      quietUntil: this.role === 'leader' && quiet > now ? quiet : null,
+      orphans,
+      generatedAt: now,
+    }
+  }
+
+  /** The whole fleet: from memory while leading, from Redis while standing by. */
+  async fleet(): Promise<FleetView> {
+    const now = Date.now()
+    if (this.role === 'leader') {
+      const source = {
+        reconciler: this.reconciler,
+        written: (id: string) => this.writer.written(id),
+        now,
+        maxPoolAgeMs: this.config.maxPoolAgeSeconds * 1000,
+      }
+      return {
+        tracker: this.header(now, [...this.reconciler.orphans.keys()]),
+        pools: leaderPools(source),
+        sidecars: leaderSidecars(source),
+      }
+    }
+    const standby = await standbyFleet(this.redis, this.config, now)
+    return { tracker: this.header(now, []), pools: standby.pools, sidecars: standby.sidecars }
+  }
+
+  async sidecar(sidecarId: string): Promise<SidecarView | null> {
+    if (this.role === 'leader') {
+      const entry = this.reconciler.sidecars.get(sidecarId)
+      if (entry === undefined) return null
+      return leaderSidecar(
+        {
+          reconciler: this.reconciler,
+          written: (id) => this.writer.written(id),
+          now: Date.now(),
+          maxPoolAgeMs: this.config.maxPoolAgeSeconds * 1000,
+        },
+        entry,
+      )
+    }
+    const standby = await standbyFleet(this.redis, this.config, Date.now())
+    return standby.sidecars.find((s) => s.sidecarId === sidecarId) ?? null
+  }
+}
