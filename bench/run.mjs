@@ -21,7 +21,9 @@ for (const group of ['packages', 'apps']) {
 }
 const selected = benches.filter((b) => path.relative(root, b).includes(filter))
 if (selected.length === 0) {
-  console.error(`no benchmark matches "${filter}"; available:\n${benches.map((b) => '  ' + path.relative(root, b)).join('\n')}`)
+  console.error(
+    `no benchmark matches "${filter}"; available:\n${benches.map((b) => '  ' + path.relative(root, b)).join('\n')}`,
+  )
   process.exit(1)
 }
 let failed = 0
@@ -29,7 +31,10 @@ for (const bench of selected) {
   const rel = path.relative(root, bench)
   console.log(`\n=== ${rel} ===`)
   const started = Date.now()
-  const result = spawnSync(process.execPath, ['--expose-gc', bench], { stdio: 'inherit', cwd: path.dirname(bench) })
+  const result = spawnSync(process.execPath, ['--expose-gc', bench], {
+    stdio: 'inherit',
+    cwd: path.dirname(bench),
+  })
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   if (result.status !== 0) {
     failed++
