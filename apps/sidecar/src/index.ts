@@ -1,2 +1,53 @@
-/** ghostfleet-sidecar: supervises one CometBFT node (ghost mode, pruning, backups, health). */
-export {}
+/**
+ * `ghostfleet-sidecar`: supervises one CometBFT node for a KYVE pool — ghost mode, safe pruning, backups,
+ * health and metrics. The executable is `cli.js`; this module exports the building blocks the end-to-end tests
+ * and fleet mode (a tracker-driven {@link DecisionSource}) are built from.
+ *
+ * ```ts
+ * import { Controller, LocalDecisionSource, PoolPoller } from '@ghostfleet/sidecar'
+ *
+ * const poller = new PoolPoller({ source: kyve, poolId: 1, minRetryMs: 10_000, maxRetryMs: 300_000 })
+ * const decisions = new LocalDecisionSource({ pool: poller, thresholds, maxPoolAgeMs: 600_000,
+ *   pruning: { enabled: true, margin: 1 } })
+ * // fleet mode: a source that applies the tracker's desired state and falls back to `decisions`
+ * const controller = new Controller(options, { decisions, poller, node, rpc, state, ... })
+ * await controller.start()
+ * ```
+ */
+
+export {
+  type Activity,
+  Controller,
+  type ControllerDeps,
+  type ControllerOptions,
+  type ControllerSnapshot,
+  type RecordedError,
+} from './control/controller.js'
+export {
+  type DecidedBy,
+  type Decision,
+  type DecisionInput,
+  type DecisionSource,
+  PRUNE_REFUSAL_REASONS,
+  type PruneRefusalReason,
+} from './control/decision-source.js'
+export { type LocalDeciderOptions, LocalDecisionSource } from './control/local-decider.js'
+export { type ModeSwitchResult, reconcileAddressBook, switchMode } from './control/mode-switch.js'
+export type { AddressBookKeeper, NodeLifecycle } from './control/node-lifecycle.js'
+export { type NodeObservation, observeNode } from './control/node-observer.js'
+export { type PoolAnswer, PoolPoller, type PoolPollerStatus, type PoolSource } from './control/pool-poller.js'
+export {
+  type GuardVerdict,
+  guardPruneHeight,
+  type OwnPoolView,
+  ownSafePruneHeight,
+} from './control/prune-guard.js'
+export { type PruneRun, runPrune } from './control/prune-operation.js'
+export { nextPruneDueAt } from './control/prune-schedule.js'
+export { prepareStart, StartupRefusedError } from './control/startup.js'
+export { buildStatusReport, readiness } from './http/status-report.js'
+export { type SidecarState, SidecarStateStore } from './state/sidecar-state.js'
+export { StateKeeper } from './state/state-keeper.js'
+export { backupsToDelete, createBackup } from './storage/backup.js'
+export { createSidecarMetrics, type SidecarMetrics } from './telemetry/sidecar-metrics.js'
+export { SIDECAR_VERSION } from './version.js'

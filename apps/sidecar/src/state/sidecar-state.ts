@@ -20,7 +20,7 @@ const lastPruneSchema = z.strictObject({
  * What the sidecar must remember across its own restarts (supervysor kept all of this in memory, so a restart
  * always came back in normal mode and triggered a sync burst):
  * - the mode the node is in, so a restarted sidecar relaunches it in the same mode;
- * - the last prune, so the pruning interval survives restarts;
+ * - the last prune and when the prune clock started, so the pruning interval survives restarts;
  * - the last applied tracker command (epoch, generation), so an old command is never applied twice;
  * - the pid of the node it launched, so an orphan left by a SIGKILLed sidecar is found and stopped cleanly.
  */
@@ -30,13 +30,19 @@ export const sidecarStateSchema = z.strictObject({
   modeChangedAt: z.number().int().nonnegative().nullable(),
   modeReason: z.string(),
   lastPrune: lastPruneSchema.nullable(),
+  /** When the last prune started; later than `lastPrune.at` means that attempt failed or was interrupted. */
   lastPruneAttemptAt: z.number().int().nonnegative().nullable(),
+  /**
+   * When the pruning interval started counting, i.e. when this sidecar first ran: the first prune is due one
+   * interval later (as in supervysor, whose counter started at its start), not at once.
+   */
+  pruneClockStartedAt: z.number().int().nonnegative().nullable().default(null),
   appliedEpoch: z.number().int().nonnegative(),
   appliedGeneration: z.number().int().nonnegative(),
   nodePid: z.number().int().positive().nullable(),
 })
 
-export type SidecarState = z.infer<typeof sidecarStateSchema>
+export type SidecarState = z.output<typeof sidecarStateSchema>
 export type LastPrune = z.infer<typeof lastPruneSchema>
 
 export const INITIAL_STATE: SidecarState = {
@@ -46,6 +52,7 @@ export const INITIAL_STATE: SidecarState = {
   modeReason: 'initial state',
   lastPrune: null,
   lastPruneAttemptAt: null,
+  pruneClockStartedAt: null,
   appliedEpoch: 0,
   appliedGeneration: 0,
   nodePid: null,

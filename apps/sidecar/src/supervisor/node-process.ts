@@ -150,6 +150,9 @@ export class NodeProcess {
     this.child = null
     const expected = this.expectingExit || !this.wanted
     if (expected) {
+      // A stop that gave up on a process stuck after SIGKILL left the state at `stopping`; once it does exit,
+      // say so, so the owner can start the node again.
+      if (!this.wanted) this.currentState = 'stopped'
       this.options.onExit?.({ code, signal, uptimeMs, expected })
       return
     }

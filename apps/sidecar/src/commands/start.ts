@@ -1,0 +1,338 @@
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import { createNodeRpcClient, NotANodeHomeError, readNodeConfig, requireNodeHome } from '@ghostfleet/cometbft'
+import { ValidationError } from '@ghostfleet/core'
+import { resolveEndpoints } from '@ghostfleet/kyve'
+import { createLogger, type Logger, type StartedHttpServer, startHttpServer } from '@ghostfleet/telemetry'
+import { resolveConfigDir, stashDirPath } from '../config/config-dir.js'
+import { ConfigNotFoundError, loadSidecarConfig } from '../config/config-file.js'
+import { BinaryProblemError, checkExecutable } from '../config/preflight.js'
+import { Controller } from '../control/controller.js'
+import { LocalDecisionSource } from '../control/local-decider.js'
+import { PoolPoller } from '../control/pool-poller.js'
+import { prepareStart, StartupRefusedError } from '../control/startup.js'
+import { createSidecarHttpApp } from '../http/sidecar-server.js'
+import { createKyveSource } from '../kyve/kyve-source.js'
+import { SidecarStateError, SidecarStateStore } from '../state/sidecar-state.js'
+import { StateKeeper } from '../state/state-keeper.js'
+import { createAddressBookKeeper } from '../storage/address-book-keeper.js'
+import { findLockedDatabases, LockCheckUnavailableError } from '../storage/database-locks.js'
+import { directoryBytes } from '../storage/directory-size.js'
+import { lockedPrunedDatabases, pruneNodeHome, waitUntilUnlocked } from '../storage/offline-prune.js'
+import { CosmovisorSetupError, launchSpecFor } from '../supervisor/launch-spec.js'
+import { type NodeOutput, NodeProcess } from '../supervisor/node-process.js'
+import { createSidecarMetrics } from '../telemetry/sidecar-metrics.js'
+import { SIDECAR_VERSION } from '../version.js'
+
+export interface StartOptions {
+  config?: string
+  /** Extra node flags, appended to `node.flags` from the config (supervysor's `start --flags`). */
+  flags?: string
+}
+
+/** Exit codes of `start`: 0 after a clean shutdown, 1 for a local fatal error (config, state, home, port). */
+export const EXIT_OK = 0
+export const EXIT_FATAL = 1
+/** A second SIGTERM/SIGINT forced the exit before the shutdown finished. */
+export const EXIT_FORCED = 2
+
+function fatal(log: Logger | null, message: string, error?: unknown): number {
+  if (log) log.fatal(error === undefined ? {} : { err: error }, message)
+  else process.stderr.write(`ghostfleet-sidecar: ${message}\n`)
+  return EXIT_FATAL
+}
+
+/** Runs the supervision until a signal or a local fatal error; resolves with the exit code. */
+export async function runStart(options: StartOptions): Promise<number> {
+  const configDir = resolveConfigDir(options.config)
+  let loaded: Awaited<ReturnType<typeof loadSidecarConfig>>
+  try {
+    loaded = await loadSidecarConfig(configDir)
+  } catch (error) {
+    if (error instanceof ConfigNotFoundError || error instanceof ValidationError)
+      return fatal(null, error.message)
+    throw error
+  }
+  const { config } = loaded
+  const log = createLogger({ name: 'ghostfleet-sidecar' })
+  const home = path.resolve(config.node.home)
+
+  // Local checks: a node home and a binary that exist. Anything here is an operator error: exit 1.
+  let dataDir: string
+  try {
+    await requireNodeHome(home)
+    await checkExecutable(config.node.binary)
+    const nodeConfig = await readNodeConfig(home)
+    dataDir = nodeConfig.dbPath
+    if (config.pruning.enabled && nodeConfig.dbBackend !== 'goleveldb') {
+      log.error(
+        { dbBackend: nodeConfig.dbBackend },
+        'pruning is disabled for this run: only goleveldb databases can be pruned offline (set db_backend = ' +
+          '"goleveldb", or pruning.enabled = false to silence this)',
+      )
+      config.pruning.enabled = false
+    }
+  } catch (error) {
+    if (error instanceof NotANodeHomeError || error instanceof BinaryProblemError)
+      return fatal(log, error.message)
+    return fatal(log, `cannot use the node home ${home}: ${(error as Error).message}`, error)
+  }
+
+  let keeper: StateKeeper
+  const store = new SidecarStateStore(configDir)
+  try {
+    keeper = new StateKeeper(store, await store.load())
+  } catch (error) {
+    if (error instanceof SidecarStateError) return fatal(log, error.message)
+    throw error
+  }
+
+  const intervalMs = config.supervision.intervalSeconds * 1000
+  const maxPoolAgeMs = config.pool.maxPoolAgeSeconds * 1000
+  if (maxPoolAgeMs < 3 * intervalMs) {
+    log.warn(
+      {
+        maxPoolAgeSeconds: config.pool.maxPoolAgeSeconds,
+        intervalSeconds: config.supervision.intervalSeconds,
+      },
+      'pool.maxPoolAgeSeconds is less than three supervision intervals: one slow KYVE answer makes the pool ' +
+        'height stale, holding the mode and refusing prunes',
+    )
+  }
+  let endpoints: string[]
+  try {
+    endpoints = resolveEndpoints(config.pool.chainId, config.pool.endpoints)
+  } catch (error) {
+    return fatal(log, `${(error as Error).message} (pool.endpoints in ${loaded.file})`)
+  }
+  const metrics = createSidecarMetrics({
+    chainId: config.pool.chainId,
+    poolId: config.pool.poolId,
+    endpoints,
+  })
+  const wired = createKyveSource({ chainId: config.pool.chainId, endpoints, intervalMs, metrics })
+
+  const poller = new PoolPoller({
+    source: wired.source,
+    poolId: config.pool.poolId,
+    minRetryMs: intervalMs,
+    maxRetryMs: Math.max(intervalMs, Math.min(300_000, maxPoolAgeMs / 2)),
+  })
+  const flags = [config.node.flags, options.flags ?? ''].filter((f) => f.trim() !== '').join(' ')
+  const launch = {
+    binary: config.node.binary,
+    home,
+    launcher: config.node.launcher,
+    flags,
+    configDir,
+  }
+  const output: NodeOutput =
+    config.node.output === 'file' && config.node.logFile !== undefined
+      ? { kind: 'file', path: path.resolve(config.node.logFile) }
+      : { kind: 'inherit' }
+
+  let controller: Controller | undefined
+  const node = new NodeProcess({
+    launchSpec: () => launchSpecFor(launch, keeper.get().mode),
+    output,
+    stopGraceMs: config.node.stopGraceSeconds * 1000,
+    backoff: {
+      initialMs: config.supervision.restartBackoffInitialSeconds * 1000,
+      maxMs: config.supervision.restartBackoffMaxSeconds * 1000,
+      resetAfterMs: config.supervision.restartBackoffResetSeconds * 1000,
+    },
+    onExit: (exit) => controller?.nodeExited(exit),
+    onStart: (pid) => controller?.nodeStarted(pid),
+    onError: (error) => log.error({ err: error }, 'the node could not be restarted; retrying after backoff'),
+  })
+
+  const addressBook = createAddressBookKeeper(home, stashDirPath(configDir))
+  try {
+    // A cosmovisor setup without DAEMON_NAME cannot launch: say so now, not after the first restart.
+    await launchSpecFor(launch, 'normal')
+    const startup = await prepareStart({
+      configDir,
+      home,
+      state: keeper,
+      addressBook,
+      lockedDatabases: async () => {
+        try {
+          return await findLockedDatabases(dataDir)
+        } catch (error) {
+          if (error instanceof LockCheckUnavailableError) return await lockedPrunedDatabases(dataDir)
+          throw error
+        }
+      },
+      stopGraceMs: config.node.stopGraceSeconds * 1000,
+      now: Date.now,
+      log,
+    })
+    if (startup.addressBook.ok) log.info({ mode: keeper.get().mode }, startup.addressBook.detail)
+    else {
+      log.error(
+        { err: startup.addressBook.error, revertedToNormal: startup.revertedToNormal },
+        startup.revertedToNormal
+          ? 'could not stash the address book for the persisted ghost mode: starting in normal mode instead ' +
+              '(a ghost node would overwrite the book); nothing was changed on disk'
+          : 'could not restore the address book; the stash is kept, starting in normal mode with the seeds',
+      )
+    }
+  } catch (error) {
+    if (error instanceof StartupRefusedError || error instanceof CosmovisorSetupError) {
+      wired.client.close()
+      return fatal(log, error.message)
+    }
+    throw error
+  }
+
+  let exitCode = EXIT_OK
+  let resolveDone: (code: number) => void = () => {}
+  const done = new Promise<number>((resolve) => {
+    resolveDone = resolve
+  })
+  let httpServer: StartedHttpServer | null = null
+  let shuttingDown = false
+  const shutdown = async (reason: string, code: number) => {
+    if (shuttingDown) return
+    shuttingDown = true
+    exitCode = code
+    log.info({ reason }, 'shutting down: stopping the supervision loop and the node')
+    try {
+      await controller?.stop()
+    } catch (error) {
+      log.error({ err: error }, 'the node did not stop cleanly')
+      exitCode = EXIT_FATAL
+    }
+    wired.client.close()
+    await httpServer?.close().catch(() => undefined)
+    log.info({ exitCode }, 'stopped')
+    resolveDone(exitCode)
+  }
+
+  controller = new Controller(
+    {
+      intervalMs,
+      maxPoolAgeMs,
+      thresholds: config.thresholds,
+      pruning: {
+        enabled: config.pruning.enabled,
+        intervalMs: config.pruning.intervalHours * 3_600_000,
+        margin: config.pruning.margin,
+      },
+      dataSizeEveryMs: Math.max(60_000, intervalMs),
+    },
+    {
+      node,
+      rpc: createNodeRpcClient({
+        endpoint: config.node.rpcEndpoint,
+        timeoutMs: Math.min(5_000, Math.max(1_000, intervalMs)),
+      }),
+      poller,
+      decisions: new LocalDecisionSource({
+        pool: poller,
+        thresholds: config.thresholds,
+        maxPoolAgeMs,
+        pruning: { enabled: config.pruning.enabled, margin: config.pruning.margin },
+      }),
+      addressBook,
+      state: keeper,
+      metrics,
+      log,
+      now: Date.now,
+      waitUntilUnlocked: () =>
+        waitUntilUnlocked(dataDir, Math.max(30_000, config.node.stopGraceSeconds * 1000)),
+      prune: (untilHeight, signal) => {
+        let lastLog = 0
+        return pruneNodeHome({
+          home,
+          untilHeight,
+          statePruning: config.pruning.statePruning,
+          forceCompact: config.pruning.forceCompact,
+          signal,
+          onProgress: (progress) => {
+            const now = Date.now()
+            if (now - lastLog < 5_000) return
+            lastLog = now
+            log.info(progress, `pruning: ${progress.phase} ${progress.done}/${progress.total}`)
+          },
+        })
+      },
+      dataDirBytes: () => directoryBytes(dataDir),
+      checkHome: async () => {
+        for (const required of [path.join(home, 'config', 'config.toml'), dataDir]) {
+          try {
+            await stat(required)
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+              return `${required} is gone: the node home was removed`
+          }
+        }
+        return null
+      },
+      onFatal: (error) => {
+        log.fatal({ err: error }, `local fatal error: ${error.message}`)
+        void shutdown('fatal error', EXIT_FATAL)
+      },
+    },
+  )
+
+  if (config.http.enabled) {
+    try {
+      httpServer = await startHttpServer(
+        createSidecarHttpApp({
+          controller,
+          metrics,
+          logger: log,
+          meta: {
+            version: SIDECAR_VERSION,
+            chainId: config.pool.chainId,
+            poolId: config.pool.poolId,
+            configDir,
+            startedAt: Date.now(),
+            maxPoolAgeMs,
+          },
+        }),
+        config.http.listen,
+      )
+      log.info({ url: httpServer.url }, 'serving /livez, /readyz, /status and /metrics')
+    } catch (error) {
+      wired.client.close()
+      return fatal(log, `${(error as Error).message} (http.listen in ${loaded.file})`)
+    }
+  }
+
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals === 1) {
+      void shutdown(signal, EXIT_OK)
+      return
+    }
+    log.warn(
+      { signal },
+      'second signal: exiting now; the node may still be running and is adopted on the next start',
+    )
+    resolveDone(EXIT_FORCED)
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+
+  log.info(
+    {
+      version: SIDECAR_VERSION,
+      configDir,
+      home,
+      pool: `${config.pool.chainId}/${config.pool.poolId}`,
+      mode: keeper.get().mode,
+      thresholds: config.thresholds,
+      intervalSeconds: config.supervision.intervalSeconds,
+      pruning: config.pruning,
+    },
+    `starting the node in ${keeper.get().mode} mode`,
+  )
+  await controller.start()
+  const code = await done
+  process.off('SIGTERM', onSignal)
+  process.off('SIGINT', onSignal)
+  return code
+}

@@ -1,0 +1,616 @@
+import type { NodeRpcClient } from '@ghostfleet/cometbft'
+import type { MemberActivity, Thresholds } from '@ghostfleet/core'
+import type { Logger } from '@ghostfleet/telemetry'
+import type { SidecarState } from '../state/sidecar-state.js'
+import type { StateKeeper } from '../state/state-keeper.js'
+import type { NodeExit } from '../supervisor/node-process.js'
+import type { SidecarMetrics } from '../telemetry/sidecar-metrics.js'
+import type { Decision, DecisionSource } from './decision-source.js'
+import { reconcileAddressBook, switchMode } from './mode-switch.js'
+import type { AddressBookKeeper, NodeLifecycle } from './node-lifecycle.js'
+import { type NodeObservation, observeNode } from './node-observer.js'
+import type { PoolPoller, PoolPollerStatus } from './pool-poller.js'
+import { guardPruneHeight } from './prune-guard.js'
+import { type PruneResultLike, type PruneRun, runPrune } from './prune-operation.js'
+import { nextPruneDueAt, retryAfterFailureMs } from './prune-schedule.js'
+import { withinMs } from './wait-for.js'
+
+/**
+ * The supervision loop. Every `intervalMs` (measured from the end of the previous tick, so ticks never
+ * overlap):
+ *   1. a home that vanished is a local fatal error: stop the node, exit non-zero;
+ *   2. a node that should run but does not (its spawn failed) is started again;
+ *   3. the KYVE poller is kicked (one call at most in flight) and given up to one interval to answer;
+ *   4. the node is observed (`/abci_info`, `/status`), a pending prune verification is settled;
+ *   5. the decision source decides (mode, prune height or refusal);
+ *   6. the decision is carried out: a mode switch (`mode-switch.ts`), or a prune in ghost mode after the guard
+ *      re-checked its height against this sidecar's own view (`prune-guard.ts`, `prune-operation.ts`).
+ * Remote failures never end the loop: they hold the mode (the decision source says so), are logged when the
+ * condition changes, counted, and shown in /status and /readyz.
+ */
+
+/** What the sidecar is busy with (`starting` until the first tick, `stopped` after shutdown). */
+export type Activity = 'starting' | 'idle' | 'switching' | 'pruning' | 'stopping' | 'stopped'
+
+export interface ControllerOptions {
+  intervalMs: number
+  maxPoolAgeMs: number
+  thresholds: Thresholds
+  pruning: {
+    enabled: boolean
+    intervalMs: number
+    margin: number
+  }
+  /** How often the data directory is measured (it is a walk over many files). */
+  dataSizeEveryMs: number
+}
+
+export interface ControllerDeps {
+  node: NodeLifecycle
+  rpc: NodeRpcClient
+  poller: PoolPoller
+  decisions: DecisionSource
+  addressBook: AddressBookKeeper
+  state: StateKeeper
+  metrics: SidecarMetrics
+  log: Logger
+  now: () => number
+  waitUntilUnlocked: () => Promise<void>
+  prune: (untilHeight: number, signal: AbortSignal) => Promise<PruneResultLike>
+  dataDirBytes: () => Promise<number>
+  /** A problem with the node home that makes going on pointless (it vanished), or null. */
+  checkHome: () => Promise<string | null>
+  /** A local fatal error: the caller shuts down and exits non-zero. */
+  onFatal: (error: Error) => void
+}
+
+export interface RecordedError {
+  at: number
+  where: 'node' | 'kyve' | 'mode-switch' | 'prune' | 'address-book' | 'node-start' | 'tick'
+  message: string
+}
+
+/** Everything /status, /readyz and the metrics show, in one consistent snapshot. */
+export interface ControllerSnapshot {
+  activity: Activity
+  state: SidecarState
+  node: NodeObservation | null
+  nodeProcess: { state: string; pid: number | null; uptimeMs: number; crashRestarts: number }
+  decision: Decision | null
+  lastTickAt: number | null
+  pool: PoolPollerStatus
+  thresholds: Thresholds
+  pruning: {
+    enabled: boolean
+    intervalMs: number
+    nextDueAt: number | null
+    inProgress: { height: number; since: number } | null
+    lastRun: PruneRun | null
+    pendingVerification: { height: number; since: number } | null
+  }
+  dataDir: { bytes: number | null; measuredAt: number | null }
+  errors: RecordedError[]
+  now: number
+}
+
+const MAX_ERRORS = 20
+
+export class Controller {
+  private activity: Activity = 'starting'
+  private timer: NodeJS.Timeout | null = null
+  private currentTick: Promise<void> | null = null
+  private stopping: Promise<void> | null = null
+  private readonly abort = new AbortController()
+  private lastNode: NodeObservation | null = null
+  private lastDecision: Decision | null = null
+  private lastTickAt: number | null = null
+  private lastPruneRun: PruneRun | null = null
+  private pruneInProgress: { height: number; since: number } | null = null
+  private pendingVerification: { height: number; since: number } | null = null
+  private dataBytes: number | null = null
+  private dataMeasuredAt: number | null = null
+  private dataMeasuring: Promise<void> | null = null
+  private readonly errors: RecordedError[] = []
+  /** After a failed ghost entry (the stash failed), ghost mode is not tried again before this time. */
+  private ghostEntry = { failures: 0, notBefore: 0 }
+  /** Last logged condition per topic, so a held condition is logged once, not every tick. */
+  private readonly conditions = new Map<string, string>()
+
+  constructor(
+    private readonly options: ControllerOptions,
+    private readonly deps: ControllerDeps,
+  ) {
+    deps.metrics.setMode(deps.state.get().mode)
+    deps.metrics.thresholdMax.set(options.thresholds.heightDifferenceMax)
+    deps.metrics.thresholdMin.set(options.thresholds.heightDifferenceMin)
+  }
+
+  /** Aborts when shutdown begins (waits and prunes watch it). */
+  get signal(): AbortSignal {
+    return this.abort.signal
+  }
+
+  /** Launches the node (in the persisted mode) and starts ticking. */
+  async start(): Promise<void> {
+    try {
+      await this.deps.node.start()
+    } catch (error) {
+      // Not fatal: the binary may come back (an upgrade in progress); every tick tries again.
+      this.recordError('node-start', error)
+    }
+    this.schedule(0)
+  }
+
+  /**
+   * Stops the loop, abandons an in-flight prune at its next batch boundary, stops the node (SIGTERM, grace,
+   * SIGKILL) and waits for the state to be saved. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.abort.abort()
+      if (this.timer) clearTimeout(this.timer)
+      this.timer = null
+      await this.currentTick?.catch(() => undefined)
+      this.activity = 'stopping'
+      try {
+        await this.deps.node.stop()
+      } finally {
+        await this.deps.state.flush()
+        await this.deps.decisions.close?.()
+        this.activity = 'stopped'
+      }
+    })()
+    return this.stopping
+  }
+
+  /** Wire `NodeProcess`'s onExit here: crashes are counted and logged with the restart delay. */
+  nodeExited(exit: NodeExit): void {
+    this.deps.state.update({ nodePid: null }).catch((error) => this.recordError('tick', error))
+    if (exit.expected) return
+    this.deps.metrics.nodeRestarts.inc({ reason: 'crash' })
+    this.recordError(
+      'node',
+      new Error(
+        `node exited unexpectedly (code ${exit.code}, signal ${exit.signal}) after ${Math.round(exit.uptimeMs)} ms; ` +
+          `restarting in ${exit.restartInMs} ms`,
+      ),
+    )
+    this.deps.log.warn(
+      { code: exit.code, signal: exit.signal, uptimeMs: exit.uptimeMs, restartInMs: exit.restartInMs },
+      'node crashed; restarting after backoff',
+    )
+  }
+
+  /** Wire `NodeProcess`'s onStart here: the pid is persisted so a restarted sidecar can find an orphan. */
+  nodeStarted(pid: number): void {
+    this.deps.state.update({ nodePid: pid }).catch((error) => this.recordError('tick', error))
+    this.deps.log.info({ pid, mode: this.deps.state.get().mode }, 'node started')
+  }
+
+  snapshot(): ControllerSnapshot {
+    const now = this.deps.now()
+    const state = this.deps.state.get()
+    return {
+      activity: this.activity,
+      state,
+      node: this.lastNode,
+      nodeProcess: {
+        state: this.deps.node.state(),
+        pid: this.deps.node.pid(),
+        uptimeMs: this.deps.node.uptimeMs(now),
+        crashRestarts: this.deps.node.restartCount(),
+      },
+      decision: this.lastDecision,
+      lastTickAt: this.lastTickAt,
+      pool: this.deps.poller.status(),
+      thresholds: this.options.thresholds,
+      pruning: {
+        enabled: this.options.pruning.enabled,
+        intervalMs: this.options.pruning.intervalMs,
+        nextDueAt: this.options.pruning.enabled ? this.pruneDueAt(state) : null,
+        inProgress: this.pruneInProgress,
+        lastRun: this.lastPruneRun,
+        pendingVerification: this.pendingVerification,
+      },
+      dataDir: { bytes: this.dataBytes, measuredAt: this.dataMeasuredAt },
+      errors: [...this.errors],
+      now,
+    }
+  }
+
+  /** For fleet reports: the availability-budget activity. */
+  memberActivity(): MemberActivity {
+    if (this.activity === 'pruning') return 'pruning'
+    if (this.activity === 'switching' || this.deps.node.state() !== 'running') return 'restarting'
+    return 'serving'
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.abort.signal.aborted) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.currentTick = this.tick()
+        .catch((error) => this.recordError('tick', error))
+        .finally(() => {
+          this.currentTick = null
+          this.schedule(this.options.intervalMs)
+        })
+    }, delayMs)
+  }
+
+  private pruneDueAt(state: SidecarState): number {
+    const intervalMs = this.options.pruning.intervalMs
+    return nextPruneDueAt({
+      intervalMs,
+      lastPruneAt: state.lastPrune?.at ?? null,
+      lastAttemptAt: state.lastPruneAttemptAt,
+      clockStartedAt: state.pruneClockStartedAt ?? this.deps.now(),
+      retryAfterFailureMs: retryAfterFailureMs(intervalMs),
+    })
+  }
+
+  private async tick(): Promise<void> {
+    const { deps } = this
+    if (this.abort.signal.aborted) return
+    if (this.activity === 'starting') this.activity = 'idle'
+
+    const homeProblem = await deps.checkHome()
+    if (homeProblem !== null) {
+      deps.onFatal(new Error(homeProblem))
+      return
+    }
+
+    if (deps.node.state() === 'stopped') {
+      deps.metrics.nodeRestarts.inc({ reason: 'start_failure' })
+      try {
+        // Whatever stopped it half-way (a failed spawn, a switch whose stop timed out), the address book must
+        // match the persisted mode before a node starts: a ghost node started next to the unstashed book
+        // would overwrite it.
+        const reconciled = await reconcileAddressBook({
+          addressBook: deps.addressBook,
+          state: deps.state,
+          now: deps.now,
+        })
+        if (!reconciled.addressBook.ok) this.recordError('address-book', reconciled.addressBook.error)
+        if (reconciled.reverted) deps.metrics.setMode('normal')
+        await deps.node.start()
+        this.clearCondition('node-start')
+      } catch (error) {
+        this.recordError('node-start', error)
+        this.condition('node-start', 'error', `the node cannot be started: ${(error as Error).message}`)
+      }
+    }
+
+    await withinMs(deps.poller.refresh(), this.options.intervalMs)
+    const node = await observeNode(deps.rpc, deps.now, (method, outcome) =>
+      deps.metrics.nodeRpcRequests.inc({ method, outcome }),
+    )
+    if (this.abort.signal.aborted) return
+    this.lastNode = node
+    this.lastTickAt = deps.now()
+    this.observeMetrics(node)
+    this.reportNode(node)
+    this.reportPool()
+    this.verifyPrune(node)
+    this.measureDataDir()
+
+    const state = deps.state.get()
+    const now = deps.now()
+    const pruneDue = this.options.pruning.enabled && now >= this.pruneDueAt(state)
+    const decision = await deps.decisions.decide({ now, mode: state.mode, node, pruneDue })
+    this.lastDecision = decision
+    if (decision.diff !== null) deps.metrics.heightDifference.set(decision.diff)
+    if (this.abort.signal.aborted) return
+
+    if (decision.mode !== state.mode) {
+      if (decision.mode === 'ghost' && now < this.ghostEntry.notBefore) {
+        this.condition(
+          'ghost-entry',
+          'warn',
+          `ghost mode is due (${decision.reason}) but the last attempt could not stash the address book; retrying ` +
+            `after ${new Date(this.ghostEntry.notBefore).toISOString()}`,
+        )
+        return
+      }
+      await this.carryOutSwitch(decision)
+      return
+    }
+    this.heartbeat(node, decision)
+    if (decision.pruneToHeight !== null && state.mode === 'ghost') {
+      const pool = deps.poller.latest()
+      const verdict = guardPruneHeight({
+        requested: decision.pruneToHeight,
+        pool: { heightKey: pool?.poolHeightKey ?? null, fetchedAt: pool?.fetchedAt ?? null },
+        node,
+        now: deps.now(),
+        maxPoolAgeMs: this.options.maxPoolAgeMs,
+        margin: this.options.pruning.margin,
+      })
+      if (verdict.allowed) await this.carryOutPrune(verdict.height, decision)
+      else this.refusePrune(verdict.reason, verdict.detail)
+      return
+    }
+    if (decision.pruneRefusal !== null)
+      this.refusePrune(decision.pruneRefusal.reason, decision.pruneRefusal.detail)
+    else this.clearCondition('prune-refusal')
+  }
+
+  private async carryOutSwitch(decision: Decision): Promise<void> {
+    const { deps } = this
+    this.activity = 'switching'
+    deps.log.info(
+      { from: deps.state.get().mode, to: decision.mode, diff: decision.diff, decidedBy: decision.decidedBy },
+      `switching to ${decision.mode} mode: ${decision.reason}`,
+    )
+    try {
+      const result = await switchMode(
+        {
+          node: deps.node,
+          addressBook: deps.addressBook,
+          state: deps.state,
+          now: deps.now,
+          signal: this.abort.signal,
+        },
+        decision.mode,
+        decision.reason,
+      )
+      deps.metrics.nodeRestarts.inc({ reason: 'mode_switch' })
+      deps.metrics.setMode(result.to)
+      if (result.reverted) {
+        this.ghostEntry.failures++
+        const backoffMs = Math.min(30 * 60_000, 60_000 * 2 ** (this.ghostEntry.failures - 1))
+        this.ghostEntry.notBefore = deps.now() + backoffMs
+      } else {
+        deps.metrics.modeSwitches.inc({ to: result.to })
+        if (result.to === 'ghost') this.ghostEntry = { failures: 0, notBefore: 0 }
+        this.clearCondition('ghost-entry')
+      }
+      if (result.addressBook.ok) {
+        deps.log.info({ mode: result.to }, result.addressBook.detail)
+      } else {
+        this.recordError('address-book', result.addressBook.error)
+        deps.log.error(
+          { err: result.addressBook.error, mode: result.to },
+          result.reverted
+            ? 'could not stash the address book, so the node stays in normal mode (a ghost node would overwrite ' +
+                'the book); nothing was changed on disk — inspect the files named above'
+            : 'could not restore the address book; nothing was changed on disk, the stash is kept and the node ' +
+                'starts in normal mode with its seeds — inspect the files named above',
+        )
+      }
+      if (result.startError) this.recordError('node-start', result.startError)
+      deps.log.info({ mode: result.to, durationMs: result.durationMs }, `now in ${result.to} mode`)
+    } catch (error) {
+      // Persisting the intent or stopping the node failed: nothing was switched; the next tick decides again.
+      this.recordError('mode-switch', error)
+      deps.log.error({ err: error }, 'mode switch failed; holding, retrying next tick')
+    } finally {
+      if (this.activity === 'switching') this.activity = 'idle'
+    }
+  }
+
+  private async carryOutPrune(height: number, decision: Decision): Promise<void> {
+    const { deps } = this
+    this.clearCondition('prune-refusal')
+    this.activity = 'pruning'
+    this.pruneInProgress = { height, since: deps.now() }
+    const base = this.lastNode?.reachable ? this.lastNode.base : null
+    deps.log.info(
+      { untilHeight: height, base, pool: deps.poller.latest()?.poolHeight, decidedBy: decision.decidedBy },
+      `pruning: stopping the node to prune everything below height ${height}`,
+    )
+    try {
+      const run = await runPrune(
+        {
+          node: deps.node,
+          state: deps.state,
+          now: deps.now,
+          waitUntilUnlocked: deps.waitUntilUnlocked,
+          prune: deps.prune,
+          signal: this.abort.signal,
+        },
+        height,
+      )
+      this.lastPruneRun = run
+      deps.metrics.nodeRestarts.inc({ reason: 'prune' })
+      deps.metrics.prunes.inc({ outcome: run.outcome })
+      deps.metrics.pruneDuration.observe(run.durationMs / 1000)
+      if (run.outcome === 'failed') {
+        this.recordError('prune', run.error)
+        deps.log.error(
+          { err: run.error, untilHeight: height, durationMs: run.durationMs },
+          'prune failed; the node was started again, the prune is retried later',
+        )
+      } else {
+        const r = run.result
+        deps.metrics.prunedBlocks.inc(r.blocksPruned)
+        deps.metrics.lastPruneTimestamp.set(deps.now() / 1000)
+        deps.log.info(
+          {
+            fromBase: r.fromBase,
+            toBase: r.toBase,
+            blocks: r.blocksPruned,
+            bytesBefore: r.bytesBefore,
+            bytesAfter: r.bytesAfter,
+            pruneMs: Math.round(r.durationMs),
+            totalMs: run.durationMs,
+          },
+          run.outcome === 'noop'
+            ? `prune to ${height}: nothing to do`
+            : `pruned blocks ${r.fromBase}..${r.toBase - 1} (${r.blocksPruned} blocks, ` +
+                `${r.bytesBefore} → ${r.bytesAfter} bytes) in ${Math.round(r.durationMs)} ms; node restarted`,
+        )
+        this.pendingVerification = { height, since: deps.now() }
+        this.dataMeasuredAt = null
+      }
+      if (run.startError) this.recordError('node-start', run.startError)
+    } catch (error) {
+      this.recordError('prune', error)
+      deps.log.error({ err: error }, 'prune could not start; retrying later')
+    } finally {
+      this.pruneInProgress = null
+      if (this.activity === 'pruning') this.activity = 'idle'
+    }
+  }
+
+  private lastHeartbeatAt = 0
+
+  /** One info line a minute with the numbers (supervysor logged them every tick); every tick at debug. */
+  private heartbeat(node: NodeObservation, decision: Decision): void {
+    const now = this.deps.now()
+    const fields = {
+      mode: decision.mode,
+      node: node.reachable ? node.appHeight : null,
+      base: node.reachable ? node.base : null,
+      pool: this.deps.poller.latest()?.poolHeight ?? null,
+      diff: decision.diff,
+    }
+    if (now - this.lastHeartbeatAt >= 60_000) {
+      this.lastHeartbeatAt = now
+      this.deps.log.info(fields, decision.reason)
+    } else this.deps.log.debug(fields, decision.reason)
+  }
+
+  private refusePrune(reason: string, detail: string): void {
+    this.deps.metrics.pruneRefusals.inc({ reason })
+    // Logged once per reason (the detail carries ages and heights that change every tick); counted every tick.
+    this.condition(
+      'prune-refusal',
+      'warn',
+      `prune due but not safe (${reason}): ${detail}; retrying next tick`,
+      'debug',
+      reason,
+    )
+  }
+
+  /** After a prune: once the node answers, its base must be the prune height. */
+  private verifyPrune(node: NodeObservation): void {
+    const pending = this.pendingVerification
+    if (pending === null || !node.reachable) return
+    this.pendingVerification = null
+    if (node.base === pending.height) {
+      this.deps.metrics.pruneVerifications.inc({ outcome: 'match' })
+      this.deps.log.info(
+        { base: node.base },
+        'prune verified: /status earliest_block_height equals the prune height',
+      )
+      return
+    }
+    this.deps.metrics.pruneVerifications.inc({ outcome: 'mismatch' })
+    const message =
+      `after pruning to ${pending.height} the node reports earliest_block_height ${node.base}: the node's view ` +
+      'does not match the prune; check its data directory and logs'
+    this.recordError('prune', new Error(message))
+    this.deps.log.error({ expected: pending.height, base: node.base }, message)
+  }
+
+  private observeMetrics(node: NodeObservation): void {
+    const m = this.deps.metrics
+    m.nodeUp.set(node.reachable ? 1 : 0)
+    if (node.reachable) {
+      m.nodeHeight.set(node.appHeight)
+      m.nodeBaseHeight.set(node.base)
+      m.nodeCatchingUp.set(node.catchingUp ? 1 : 0)
+    }
+    const pool = this.deps.poller.latest()
+    if (pool !== null && pool.poolHeight !== null) {
+      m.poolHeight.set(pool.poolHeight)
+      m.targetMaxHeight.set(pool.poolHeight + this.options.thresholds.heightDifferenceMax)
+      m.targetMinHeight.set(pool.poolHeight + this.options.thresholds.heightDifferenceMin)
+    }
+    const status = this.deps.poller.status()
+    if (status.lastSuccessAt !== null) m.poolLastSuccessTimestamp.set(status.lastSuccessAt / 1000)
+    if (pool !== null) m.poolHeightAgeSeconds.set(Math.max(0, (this.deps.now() - pool.fetchedAt) / 1000))
+    if (this.options.pruning.enabled)
+      m.nextPruneDueTimestamp.set(this.pruneDueAt(this.deps.state.get()) / 1000)
+  }
+
+  private reportNode(node: NodeObservation): void {
+    if (node.reachable) {
+      this.clearCondition('node', 'node answers again')
+      return
+    }
+    // Right after a (re)start an unreachable node is expected; the condition is reported all the same, once.
+    this.condition('node', 'warn', `node RPC ${node.kind}: ${node.error}; holding the mode`)
+  }
+
+  private reportPool(): void {
+    const status = this.deps.poller.status()
+    if (status.consecutiveFailures === 0) {
+      this.clearCondition('kyve', 'KYVE API answers again')
+      return
+    }
+    this.condition(
+      'kyve',
+      'warn',
+      `KYVE API failing: ${status.lastError}; using the last good pool height while it is fresh, holding the ` +
+        'mode, retrying with backoff (details in /status)',
+      null,
+      'failing',
+    )
+    if (status.lastError !== null && status.lastFailureAt !== null) {
+      const last = this.errors.findLast((e) => e.where === 'kyve')
+      if (last?.message !== status.lastError)
+        this.pushError({ at: status.lastFailureAt, where: 'kyve', message: status.lastError })
+    }
+  }
+
+  private measureDataDir(): void {
+    if (this.dataMeasuring !== null) return
+    const now = this.deps.now()
+    if (this.dataMeasuredAt !== null && now - this.dataMeasuredAt < this.options.dataSizeEveryMs) return
+    this.dataMeasuring = this.deps
+      .dataDirBytes()
+      .then((bytes) => {
+        this.dataBytes = bytes
+        this.dataMeasuredAt = this.deps.now()
+        this.deps.metrics.dataDirBytes.set(bytes)
+      })
+      .catch((error) => {
+        this.dataMeasuredAt = this.deps.now()
+        this.deps.log.debug({ err: error }, 'could not measure the data directory')
+      })
+      .finally(() => {
+        this.dataMeasuring = null
+      })
+  }
+
+  /**
+   * Logs `message` when the condition of `topic` appears or changes (compared by `key`, the message unless given);
+   * `repeatLevel` logs repeats quietly.
+   */
+  private condition(
+    topic: string,
+    level: 'info' | 'warn' | 'error',
+    message: string,
+    repeatLevel: 'debug' | null = null,
+    key: string = message,
+  ): void {
+    const previous = this.conditions.get(topic)
+    this.conditions.set(topic, key)
+    if (previous === key) {
+      if (repeatLevel !== null) this.deps.log[repeatLevel]({ topic }, message)
+      return
+    }
+    this.deps.log[level]({ topic }, message)
+  }
+
+  private clearCondition(topic: string, recovered?: string): void {
+    if (!this.conditions.has(topic)) return
+    this.conditions.delete(topic)
+    if (recovered !== undefined) this.deps.log.info({ topic }, recovered)
+  }
+
+  private recordError(where: RecordedError['where'], error: unknown): void {
+    this.pushError({
+      at: this.deps.now(),
+      where,
+      message: error instanceof Error ? error.message : String(error),
+    })
+  }
+
+  private pushError(entry: RecordedError): void {
+    this.errors.push(entry)
+    if (this.errors.length > MAX_ERRORS) this.errors.splice(0, this.errors.length - MAX_ERRORS)
+  }
+}
