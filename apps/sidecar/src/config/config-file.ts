@@ -1,4 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '@ghostfleet/cometbft'
 import {
   parseWith,
   type SidecarConfig,
@@ -7,7 +8,6 @@ import {
   ValidationError,
 } from '@ghostfleet/core'
 import { parse as parseToml, stringify, TomlError } from 'smol-toml'
-import { writeFileAtomic } from '../state/atomic-file.js'
 import { configFilePath } from './config-dir.js'
 
 /** No config file yet: the operator has to run `init` first. */
@@ -73,6 +73,6 @@ export async function writeSidecarConfig(configDir: string, config: SidecarConfi
   const file = configFilePath(configDir)
   const text = renderSidecarConfig(config, file)
   await mkdir(configDir, { recursive: true })
-  await writeFileAtomic(file, text, 0o600)
+  await writeFileAtomic(file, text, { mode: 0o600 })
   return file
 }

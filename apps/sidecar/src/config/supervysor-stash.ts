@@ -1,7 +1,6 @@
 import { copyFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { readAddressBook, readNodeConfig } from '@ghostfleet/cometbft'
-import { writeFileAtomic } from '../state/atomic-file.js'
+import { readAddressBook, readNodeConfig, writeFileAtomic } from '@ghostfleet/cometbft'
 import { findLockedDatabases, LockCheckUnavailableError } from '../storage/database-locks.js'
 
 /**
@@ -55,7 +54,7 @@ export async function adoptSupervysorStash(home: string): Promise<AdoptResult> {
     ghostBookKept = `${live}.supervysor-ghost`
     await copyFile(live, ghostBookKept)
   }
-  await writeFileAtomic(live, stashed.bytes, 0o644)
+  await writeFileAtomic(live, stashed.bytes, { mode: 0o644 })
   const check = await readAddressBook(live)
   if (check === undefined || check.sha256 !== stashed.sha256) {
     return {

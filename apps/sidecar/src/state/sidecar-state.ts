@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { writeFileAtomic } from '@ghostfleet/cometbft'
 import { z } from 'zod'
-import { writeFileAtomic } from './atomic-file.js'
 
 /** File name of the persisted state inside the sidecar's config directory. */
 export const STATE_FILE = 'state.json'
@@ -104,6 +104,6 @@ export class SidecarStateStore {
 
   async save(state: SidecarState): Promise<void> {
     const valid = sidecarStateSchema.parse(state)
-    await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', 0o600)
+    await writeFileAtomic(this.file, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 })
   }
 }

@@ -47,6 +47,8 @@ export {
   type PruningSettingsInput,
   readPruningSettings,
 } from './app-toml.js'
+/** Durable file replacement (temp + fsync + rename + directory fsync), shared with the sidecar's own files. */
+export { writeFileAtomic } from './atomic-file.js'
 export {
   configTomlPath,
   NODE_CONFIG_DEFAULTS,
