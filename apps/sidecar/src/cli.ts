@@ -141,7 +141,9 @@ program
   .description('launch the node and supervise it until SIGTERM/SIGINT')
   .option('--config <dir>', 'config directory [default: ~/.ghostfleet]')
   .option('--flags <flags>', 'extra flags for the node, added after node.flags of the config')
-  .action(async (o: { config?: string; flags?: string }) => {
+  .option('--redis <url>', 'Redis URL: fleet mode (wins over GHOSTFLEET_REDIS_URL and fleet.redisUrl)')
+  .option('--consul <url>', 'register with this Consul agent (wins over GHOSTFLEET_CONSUL_URL)')
+  .action(async (o: { config?: string; flags?: string; redis?: string; consul?: string }) => {
     process.exitCode = await runStart(o)
   })
 

@@ -9,7 +9,8 @@
  * const poller = new PoolPoller({ source: kyve, poolId: 1, minRetryMs: 10_000, maxRetryMs: 300_000 })
  * const decisions = new LocalDecisionSource({ pool: poller, thresholds, maxPoolAgeMs: 600_000,
  *   pruning: { enabled: true, margin: 1 } })
- * // fleet mode: a source that applies the tracker's desired state and falls back to `decisions`
+ * // fleet mode: `new FleetMode(...).decisionSource(localOptions, deps)` applies the tracker's desired state and
+ * // falls back to a LocalDecisionSource (see src/fleet/ and README "Fleet mode")
  * const controller = new Controller(options, { decisions, poller, node, rpc, state, ... })
  * await controller.start()
  * ```
@@ -45,6 +46,22 @@ export {
 export { type PruneRun, runPrune } from './control/prune-operation.js'
 export { nextPruneDueAt } from './control/prune-schedule.js'
 export { prepareStart, StartupRefusedError } from './control/startup.js'
+export { DESIRED_OUTCOMES, type DesiredOutcome, type FleetMetrics } from './fleet/fleet-metrics.js'
+export {
+  type ControllerLink,
+  type DecisionDeps,
+  FleetMode,
+  type FleetModeOptions,
+} from './fleet/fleet-mode.js'
+export { FleetPoolSource, type PoolView } from './fleet/fleet-pool-source.js'
+export { FleetConfigError, type FleetSettings, resolveFleetSettings } from './fleet/fleet-settings.js'
+export { buildSidecarReport } from './fleet/report-builder.js'
+export { Reporter } from './fleet/reporter.js'
+export {
+  TrackerDecisionSource,
+  type TrackerDecisionSourceOptions,
+  type TrackerLinkStatus,
+} from './fleet/tracker-decision-source.js'
 export { buildStatusReport, readiness } from './http/status-report.js'
 export { type SidecarState, SidecarStateStore } from './state/sidecar-state.js'
 export { StateKeeper } from './state/state-keeper.js'

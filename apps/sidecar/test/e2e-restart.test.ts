@@ -69,9 +69,12 @@ describe('sidecar end to end: address book and restarts', () => {
       intervalMs: 200,
       description: 'ghost mode',
     })
-    const stash = await readBook(stashedBook)
-    expect(stash?.key).toBe(ORIGINAL_KEY)
-    expect(stash?.addrs.map((a) => a.addr.id)).toContain(producer.id)
+    // The mode is persisted before the node is stopped and the book stashed (crash-safe order): wait for the stash.
+    await eventually(async () => {
+      const stash = await readBook(stashedBook)
+      expect(stash?.key).toBe(ORIGINAL_KEY)
+      expect(stash?.addrs.map((a) => a.addr.id)).toContain(producer.id)
+    })
     await eventually(async () => {
       const ghostBook = await readBook(liveBook)
       expect(ghostBook).not.toBeNull()

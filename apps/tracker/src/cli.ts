@@ -31,6 +31,10 @@ program
     '--refresh-seconds <n>',
     're-issue unchanged desired states this often, so sidecars see a live tracker; 0 = off (default 30)',
   )
+  .option(
+    '--consul <url>',
+    'register with this Consul agent and compare its sidecars with Redis (overrides $GHOSTFLEET_CONSUL_URL; token from $GHOSTFLEET_CONSUL_TOKEN)',
+  )
   .action(async (flags: StartFlags) => {
     process.exitCode = await runStart(flags)
     // Timers of libraries (a KYVE request being aborted, a reconnect) must not keep a stopped tracker alive.

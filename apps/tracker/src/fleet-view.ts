@@ -88,6 +88,23 @@ export const sidecarViewSchema = z.object({
 })
 export type SidecarView = z.infer<typeof sidecarViewSchema>
 
+export const discoveryViewSchema = z.object({
+  /** The Consul agent's URL; null when the tracker runs without Consul. */
+  consul: z.string().nullable(),
+  /** The last listing of sidecars from Consul succeeded; null before the first one or without Consul. */
+  consulUp: z.boolean().nullable(),
+  /** The agent holds the tracker's own registration. */
+  registered: z.boolean(),
+  /** Sidecars registered in Consul but not reporting on Redis: crashed, partitioned, misconfigured. */
+  registeredButSilent: z.array(z.string()),
+  /** Sidecars reporting on Redis but not registered in Consul: Prometheus does not scrape them. */
+  reportingButUnregistered: z.array(z.string()),
+  /** When the two were last compared (epoch ms). */
+  checkedAt: epochMs.nullable(),
+  lastError: z.string().nullable(),
+})
+export type DiscoveryViewJson = z.infer<typeof discoveryViewSchema>
+
 export const trackerViewSchema = z.object({
   id: z.string(),
   role: z.enum(['leader', 'standby']),
@@ -97,6 +114,8 @@ export const trackerViewSchema = z.object({
   quietUntil: epochMs.nullable(),
   /** Silent sidecars of unknown pool that hold every pool's new commands (leader only). */
   orphans: z.array(z.string()),
+  /** Consul against Redis. Optional: trackers before issue 6 do not send it. */
+  discovery: discoveryViewSchema.optional(),
   generatedAt: epochMs,
 })
 export type TrackerView = z.infer<typeof trackerViewSchema>

@@ -29,9 +29,20 @@ export {
   type SwitchCommand,
 } from './commands.js'
 export { type ConfigSources, loadTrackerConfig } from './config.js'
+export {
+  CONSUL_TOKEN_ENV,
+  CONSUL_URL_ENV,
+  ConsulMonitor,
+  type ConsulMonitorOptions,
+  type ConsulSettings,
+  consulSettingsFrom,
+  type DiscoveryView,
+} from './consul-discovery.js'
 export { type DesiredContent, sameCommand } from './desired-content.js'
 export { ConfigFileError, TrackerStatusError, UsageError } from './errors.js'
 export {
+  type DiscoveryViewJson,
+  discoveryViewSchema,
   type FleetView,
   fleetViewSchema,
   type PoolView,

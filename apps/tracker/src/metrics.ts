@@ -51,6 +51,13 @@ export interface TrackerMetricsSource {
   epoch(): number | null
   redisConnected(): boolean
   writeBacklog(): number
+  /** Consul against Redis; null (or absent) when Consul is not configured. */
+  discovery?(): {
+    consul: string | null
+    consulUp: boolean | null
+    registeredButSilent: readonly string[]
+    reportingButUnregistered: readonly string[]
+  } | null
 }
 
 export type CommandOutcome = 'issued' | 'done' | 'timeout' | 'refused' | 'dropped'
@@ -94,6 +101,42 @@ export class TrackerMetrics {
       help: '1 while the main Redis connection is ready.',
       collect(this: Gauge) {
         this.set(source.redisConnected() ? 1 : 0)
+      },
+    })
+    // Labelled with the agent's URL (one series) so that without Consul the series are absent rather than 0:
+    // "no Consul" must not read as "Consul down". Before the first listing they are absent too.
+    createGauge(r, {
+      name: 'ghostfleet_tracker_consul_up',
+      help: '1 while the last listing of sidecars from Consul succeeded, 0 while Consul is unreachable; absent without --consul.',
+      labelNames: ['consul'],
+      collect(this: Gauge<'consul'>) {
+        this.reset()
+        const view = source.discovery?.() ?? null
+        if (view !== null && view.consul !== null && view.consulUp !== null)
+          this.set({ consul: view.consul ?? '' }, view.consulUp ? 1 : 0)
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_sidecars_registered_but_silent',
+      help: 'Sidecars registered in Consul but not reporting on Redis (crashed, partitioned or misconfigured).',
+      labelNames: ['consul'],
+      collect(this: Gauge<'consul'>) {
+        this.reset()
+        const view = source.discovery?.() ?? null
+        if (view !== null && view.consul !== null && view.consulUp !== null)
+          this.set({ consul: view.consul ?? '' }, view.registeredButSilent.length)
+      },
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_sidecars_reporting_but_unregistered',
+      help: 'Sidecars reporting on Redis but not registered in Consul (Prometheus does not scrape them).',
+      labelNames: ['consul'],
+      collect(this: Gauge<'consul'>) {
+        this.reset()
+        const view = source.discovery?.() ?? null
+        if (view !== null && view.consul !== null && view.consulUp !== null) {
+          this.set({ consul: view.consul ?? '' }, view.reportingButUnregistered.length)
+        }
       },
     })
     createGauge(r, {

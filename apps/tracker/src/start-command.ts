@@ -6,8 +6,10 @@
 
 import { fleetKeyFromEnv, InvalidFleetKeyError, InvalidOptionsError } from '@ghostfleet/coordination'
 import { ValidationError } from '@ghostfleet/core'
+import { InvalidOptionsError as InvalidDiscoveryOptionsError } from '@ghostfleet/discovery'
 import { createLogger, type Logger, LogLevelError } from '@ghostfleet/telemetry'
 import { loadTrackerConfig } from './config.js'
+import { consulSettingsFrom } from './consul-discovery.js'
 import { ConfigFileError, UsageError } from './errors.js'
 import { defaultTrackerId, Tracker } from './tracker.js'
 
@@ -19,6 +21,8 @@ export interface StartFlags {
   logLevel?: string
   /** Seconds between re-issues of unchanged desired states; 0 turns them off. */
   refreshSeconds?: string
+  /** Consul agent URL (else `GHOSTFLEET_CONSUL_URL`). */
+  consul?: string
 }
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/
@@ -31,6 +35,7 @@ function isConfigProblem(error: unknown): boolean {
     error instanceof ConfigFileError ||
     error instanceof InvalidFleetKeyError ||
     error instanceof InvalidOptionsError ||
+    error instanceof InvalidDiscoveryOptionsError ||
     error instanceof UsageError ||
     error instanceof LogLevelError
   )
@@ -70,12 +75,14 @@ export async function runStart(flags: StartFlags): Promise<number> {
       }
       refreshIntervalMs = Math.round(seconds * 1000)
     }
+    const consul = consulSettingsFrom(flags.consul)
     const fleetKey = fleetKeyFromEnv()
     tracker = await Tracker.start({
       config,
       id: flags.id ?? defaultTrackerId(),
       logger,
       fleetKey,
+      consul,
       ...(refreshIntervalMs === undefined ? {} : { timing: { refreshIntervalMs } }),
     })
     logger.info(
@@ -83,6 +90,7 @@ export async function runStart(flags: StartFlags): Promise<number> {
         id: tracker.id,
         url: tracker.url,
         signing: fleetKey !== null,
+        consul: consul?.url ?? null,
         pollIntervalSeconds: config.pollIntervalSeconds,
       },
       'tracker started',

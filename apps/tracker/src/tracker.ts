@@ -39,6 +39,7 @@ import {
   type StartedHttpServer,
   startHttpServer,
 } from '@ghostfleet/telemetry'
+import { ConsulMonitor, type ConsulSettings, NO_DISCOVERY } from './consul-discovery.js'
 import { DesiredStateWriter, type Trigger } from './desired-writer.js'
 import { EpochFloor } from './epoch-floor.js'
 import type { FleetView, SidecarView } from './fleet-view.js'
@@ -71,6 +72,11 @@ export interface TrackerOptions {
   /** Redis key namespace. @default "gf" */
   keyPrefix?: string
   registration?: TrackerRegistration
+  /**
+   * Register with this Consul agent and compare its sidecars with Redis's, once per poll interval (at least
+   * every 100 ms). Advisory only: nothing Consul says reaches a decision. @default null (off)
+   */
+  consul?: ConsulSettings | null
 }
 
 export type TrackerRole = 'standby' | 'taking-over' | 'leader'
@@ -99,6 +105,7 @@ export class Tracker {
   private election: LeaderElection
   private readonly consumer: ReportConsumer
   private readonly epochFloor: EpochFloor
+  private readonly consul: ConsulMonitor | null
   private server: StartedHttpServer | null = null
   private sweepTimer: NodeJS.Timeout | undefined
   private role: TrackerRole = 'standby'
@@ -138,6 +145,7 @@ export class Tracker {
       epoch: () => this.epoch,
       redisConnected: () => this.redis.status === 'ready',
       writeBacklog: () => this.writer.backlog(),
+      discovery: () => this.consul?.view() ?? null,
     })
     this.writer = new DesiredStateWriter({
       redis: this.redis,
@@ -185,6 +193,16 @@ export class Tracker {
         })
       },
     })
+    this.consul =
+      options.consul === undefined || options.consul === null
+        ? null
+        : new ConsulMonitor({
+            ...options.consul,
+            intervalMs: Math.max(100, Math.round(this.config.pollIntervalSeconds * 1000)),
+            reportingIds: async () =>
+              (await this.fleet()).sidecars.filter((s) => !s.silent).map((s) => s.sidecarId),
+            logger,
+          })
     this.epochFloor = new EpochFloor(this.redis, () => this.reconciler.maxAppliedEpoch())
     this.election = this.newElection()
     this.consumer = new ReportConsumer({
@@ -253,6 +271,7 @@ export class Tracker {
     this.server = await startHttpServer(app, this.config.listen)
     this.logger.info({ url: this.server.url, id: this.id }, 'tracker HTTP API listening')
     await this.options.registration?.register({ id: this.id, url: this.server.url })
+    this.consul?.start({ id: this.id, url: this.server.url })
     this.sweepTimer = setInterval(() => this.reconciler.sweep(), this.timing.sweepIntervalMs)
     this.election.start()
   }
@@ -285,6 +304,7 @@ export class Tracker {
     await this.election.stop({ release: true })
     this.standDown('stopping')
     this.clients.closeAll()
+    await this.consul?.stop()
     try {
       await this.options.registration?.deregister()
     } catch (error) {
@@ -439,6 +459,7 @@ export class Tracker {
       redis: this.redis.status,
       quietUntil: this.role === 'leader' && quiet > now ? quiet : null,
       orphans,
+      discovery: this.consul?.view() ?? { ...NO_DISCOVERY },
       generatedAt: now,
     }
   }

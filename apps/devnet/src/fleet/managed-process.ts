@@ -1,21 +1,42 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { openSync } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 
-/** A child process of the demo fleet, its output appended to a log file. */
+export interface ManagedProcessOptions {
+  /**
+   * Start the process as the leader of its own process group, so that whatever it spawns (a sidecar's node) can be
+   * ended with it: {@link ManagedProcess.stop} kills the whole group after the grace period, and once the leader
+   * has exited, whatever it left behind in the group. @default false
+   */
+  group?: boolean
+}
+
+/** A child process of the local fleet, its output appended to a log file. */
 export class ManagedProcess {
   private readonly child: ChildProcess
   private readonly exitPromise: Promise<number | string>
+  private readonly group: boolean
   private exited = false
 
   constructor(
     readonly name: string,
     command: string,
     args: string[],
-    logFile: string,
+    readonly logFile: string,
     env: NodeJS.ProcessEnv = {},
+    options: ManagedProcessOptions = {},
   ) {
+    this.group = options.group ?? false
     const fd = openSync(logFile, 'a')
-    this.child = spawn(command, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } })
+    try {
+      this.child = spawn(command, args, {
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, ...env },
+        detached: this.group,
+      })
+    } finally {
+      // The child holds its own copy of the descriptor.
+      closeSync(fd)
+    }
     this.exitPromise = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exited = true
@@ -28,6 +49,11 @@ export class ManagedProcess {
     })
   }
 
+  /** The process id (undefined only when the spawn itself failed). */
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+
   hasExited(): boolean {
     return this.exited
   }
@@ -36,15 +62,37 @@ export class ManagedProcess {
     return this.exitPromise
   }
 
-  /** SIGTERM, wait for the exit up to `graceMs`, then SIGKILL and wait again. */
+  /** Sends `signal` to the process alone (tests: SIGKILL a tracker, SIGSTOP, …). */
+  kill(signal: NodeJS.Signals): void {
+    if (!this.exited) this.child.kill(signal)
+  }
+
+  /**
+   * SIGTERM, wait for the exit up to `graceMs`, then SIGKILL (the whole group for a group leader) and wait
+   * again. A group leader's leftovers are killed once it has exited.
+   */
   async stop(graceMs: number): Promise<number | string> {
-    if (this.exited) return await this.exitPromise
-    this.child.kill('SIGTERM')
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs)
+    if (!this.exited) this.child.kill('SIGTERM')
+    const timer = setTimeout(() => this.killHard(), graceMs)
     try {
       return await this.exitPromise
     } finally {
       clearTimeout(timer)
+      if (this.group) this.killGroup()
+    }
+  }
+
+  private killHard(): void {
+    if (this.group) this.killGroup()
+    else this.child.kill('SIGKILL')
+  }
+
+  private killGroup(): void {
+    if (this.child.pid === undefined) return
+    try {
+      process.kill(-this.child.pid, 'SIGKILL')
+    } catch {
+      // The group is empty: nothing was left behind.
     }
   }
 }

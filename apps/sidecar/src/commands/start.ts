@@ -11,6 +11,15 @@ import { Controller } from '../control/controller.js'
 import { LocalDecisionSource } from '../control/local-decider.js'
 import { PoolPoller } from '../control/pool-poller.js'
 import { prepareStart, StartupRefusedError } from '../control/startup.js'
+import {
+  type ConsulSettings,
+  ConsulSettingsError,
+  consulSettingsFrom,
+  type SidecarConsul,
+  sidecarConsulFrom,
+} from '../discovery/consul.js'
+import { FleetMode } from '../fleet/fleet-mode.js'
+import { FleetConfigError, resolveFleetSettings } from '../fleet/fleet-settings.js'
 import { createSidecarHttpApp } from '../http/sidecar-server.js'
 import { createKyveSource } from '../kyve/kyve-source.js'
 import { SidecarStateError, SidecarStateStore } from '../state/sidecar-state.js'
@@ -28,6 +37,10 @@ export interface StartOptions {
   config?: string
   /** Extra node flags, appended to `node.flags` from the config (supervysor's `start --flags`). */
   flags?: string
+  /** Redis URL for fleet mode; wins over `GHOSTFLEET_REDIS_URL` and `fleet.redisUrl`. */
+  redis?: string
+  /** Consul agent URL: register this sidecar; wins over `GHOSTFLEET_CONSUL_URL`. */
+  consul?: string
 }
 
 /** Exit codes of `start`: 0 after a clean shutdown, 1 for a local fatal error (config, state, home, port). */
@@ -105,15 +118,45 @@ export async function runStart(options: StartOptions): Promise<number> {
   } catch (error) {
     return fatal(log, `${(error as Error).message} (pool.endpoints in ${loaded.file})`)
   }
+  let consulSettings: ConsulSettings | null
+  try {
+    consulSettings = consulSettingsFrom(options.consul)
+  } catch (error) {
+    if (error instanceof ConsulSettingsError) return fatal(log, error.message)
+    throw error
+  }
   const metrics = createSidecarMetrics({
     chainId: config.pool.chainId,
     poolId: config.pool.poolId,
     endpoints,
   })
   const wired = createKyveSource({ chainId: config.pool.chainId, endpoints, intervalMs, metrics })
+  // Fleet mode (a Redis URL is configured): the tracker decides, this sidecar reports and falls back to itself.
+  let fleet: FleetMode | null = null
+  try {
+    const settings = resolveFleetSettings({ fleet: config.fleet, redisFlag: options.redis })
+    if (settings !== null) {
+      fleet = new FleetMode({
+        settings,
+        chainId: config.pool.chainId,
+        poolId: config.pool.poolId,
+        thresholds: config.thresholds,
+        version: SIDECAR_VERSION,
+        kyve: wired.source,
+        registry: metrics.registry,
+        log,
+      })
+    }
+  } catch (error) {
+    if (error instanceof FleetConfigError) {
+      wired.client.close()
+      return fatal(log, error.message)
+    }
+    throw error
+  }
 
   const poller = new PoolPoller({
-    source: wired.source,
+    source: fleet?.poolSource ?? wired.source,
     poolId: config.pool.poolId,
     minRetryMs: intervalMs,
     maxRetryMs: Math.max(intervalMs, Math.min(300_000, maxPoolAgeMs / 2)),
@@ -180,6 +223,7 @@ export async function runStart(options: StartOptions): Promise<number> {
   } catch (error) {
     if (error instanceof StartupRefusedError || error instanceof CosmovisorSetupError) {
       wired.client.close()
+      await fleet?.close()
       return fatal(log, error.message)
     }
     throw error
@@ -191,12 +235,14 @@ export async function runStart(options: StartOptions): Promise<number> {
     resolveDone = resolve
   })
   let httpServer: StartedHttpServer | null = null
+  let consul: SidecarConsul | null = null
   let shuttingDown = false
   const shutdown = async (reason: string, code: number) => {
     if (shuttingDown) return
     shuttingDown = true
     exitCode = code
     log.info({ reason }, 'shutting down: stopping the supervision loop and the node')
+    await consul?.stop()
     try {
       await controller?.stop()
     } catch (error) {
@@ -209,6 +255,12 @@ export async function runStart(options: StartOptions): Promise<number> {
     resolveDone(exitCode)
   }
 
+  const localDecider = {
+    pool: poller,
+    thresholds: config.thresholds,
+    maxPoolAgeMs,
+    pruning: { enabled: config.pruning.enabled, margin: config.pruning.margin },
+  }
   controller = new Controller(
     {
       intervalMs,
@@ -228,12 +280,9 @@ export async function runStart(options: StartOptions): Promise<number> {
         timeoutMs: Math.min(5_000, Math.max(1_000, intervalMs)),
       }),
       poller,
-      decisions: new LocalDecisionSource({
-        pool: poller,
-        thresholds: config.thresholds,
-        maxPoolAgeMs,
-        pruning: { enabled: config.pruning.enabled, margin: config.pruning.margin },
-      }),
+      decisions:
+        fleet?.decisionSource(localDecider, { poller, state: keeper, intervalMs }) ??
+        new LocalDecisionSource(localDecider),
       addressBook,
       state: keeper,
       metrics,
@@ -282,6 +331,7 @@ export async function runStart(options: StartOptions): Promise<number> {
         createSidecarHttpApp({
           controller,
           metrics,
+          fleet,
           logger: log,
           meta: {
             version: SIDECAR_VERSION,
@@ -297,9 +347,25 @@ export async function runStart(options: StartOptions): Promise<number> {
       log.info({ url: httpServer.url }, 'serving /livez, /readyz, /status and /metrics')
     } catch (error) {
       wired.client.close()
+      await fleet?.close()
       return fatal(log, `${(error as Error).message} (http.listen in ${loaded.file})`)
     }
   }
+
+  consul = sidecarConsulFrom({
+    settings: consulSettings,
+    httpUrl: httpServer?.url ?? null,
+    fleetSidecarId:
+      fleet === null
+        ? null
+        : (resolveFleetSettings({ fleet: config.fleet, redisFlag: options.redis })?.sidecarId ?? null),
+    chainId: config.pool.chainId,
+    poolId: config.pool.poolId,
+    version: SIDECAR_VERSION,
+    mode: () => keeper.get().mode,
+    logger: log,
+  })
+  consul?.start()
 
   let signals = 0
   const onSignal = (signal: NodeJS.Signals) => {
@@ -331,6 +397,7 @@ export async function runStart(options: StartOptions): Promise<number> {
     `starting the node in ${keeper.get().mode} mode`,
   )
   await controller.start()
+  fleet?.start(controller)
   const code = await done
   process.off('SIGTERM', onSignal)
   process.off('SIGINT', onSignal)

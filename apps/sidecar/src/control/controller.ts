@@ -225,6 +225,22 @@ export class Controller {
     return 'serving'
   }
 
+  private tickSoon = false
+
+  /**
+   * Runs the next tick now instead of at its scheduled time (fleet mode: the tracker wrote a new desired state);
+   * during a tick, right after it. Ticks still never overlap.
+   */
+  runSoon(): void {
+    if (this.abort.signal.aborted) return
+    if (this.timer === null) {
+      this.tickSoon = true
+      return
+    }
+    clearTimeout(this.timer)
+    this.schedule(0)
+  }
+
   private schedule(delayMs: number): void {
     if (this.abort.signal.aborted) return
     this.timer = setTimeout(() => {
@@ -233,7 +249,9 @@ export class Controller {
         .catch((error) => this.recordError('tick', error))
         .finally(() => {
           this.currentTick = null
-          this.schedule(this.options.intervalMs)
+          const soon = this.tickSoon
+          this.tickSoon = false
+          this.schedule(soon ? 0 : this.options.intervalMs)
         })
     }, delayMs)
   }

@@ -12,6 +12,8 @@ export function createSidecarHttpApp(options: {
   metrics: SidecarMetrics
   meta: StatusMeta
   logger: Logger
+  /** Fleet mode: its section of /status. */
+  fleet?: { status(): Record<string, unknown> } | null
 }): Express {
   const { controller, meta } = options
   return createHttpServer({
@@ -22,7 +24,8 @@ export function createSidecarHttpApp(options: {
     routes: (app) => {
       app.get('/status', (_req, res) => {
         res.set('Cache-Control', 'no-store')
-        res.json(buildStatusReport(controller.snapshot(), meta))
+        const report = buildStatusReport(controller.snapshot(), meta)
+        res.json(options.fleet ? { ...report, fleet: options.fleet.status() } : report)
       })
     },
   })

@@ -81,6 +81,7 @@ export async function startTestTracker(
     logger: options.logger ?? testLogger(options.id ?? 'tracker-test'),
     timing: { ...FAST_TIMING, ...options.timing },
     ...(options.fleetKey === undefined ? {} : { fleetKey: options.fleetKey }),
+    ...(options.consul === undefined ? {} : { consul: options.consul }),
   })
 }
 

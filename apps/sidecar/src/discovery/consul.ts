@@ -1,0 +1,254 @@
+/**
+ * The sidecar's Consul registration (issue 6, "Discovery"): service `ghostfleet-sidecar`, id = the sidecar's
+ * fleet id (what it reports under on Redis, so the tracker can match the two), tags `chain:`/`pool:`/`mode:`,
+ * meta `version` (and `node_id` when known), its HTTP address, an HTTP check on `/readyz`.
+ *
+ * Consul is advisory: an agent that is down or refuses never affects supervision. `ConsulRegistration` retries
+ * on its own loop; this module only follows the mode. The controller has no mode-change hook, so the mode is
+ * read from the persisted state (a local call) once a second and the tags are updated when it changed.
+ */
+import { hostname as osHostname } from 'node:os'
+import type { NodeMode } from '@ghostfleet/core'
+import {
+  ConsulRegistration,
+  type DiscoveryLogger,
+  type RegistrationStatus,
+  sidecarTags,
+} from '@ghostfleet/discovery'
+import type { Logger } from '@ghostfleet/telemetry'
+import { z } from 'zod'
+import { sidecarIdFromHostname } from '../fleet/sidecar-id.js'
+
+export const CONSUL_URL_ENV = 'GHOSTFLEET_CONSUL_URL'
+export const CONSUL_TOKEN_ENV = 'GHOSTFLEET_CONSUL_TOKEN'
+
+/** A Consul flag or variable that cannot be used; nothing was started. */
+export class ConsulSettingsError extends Error {
+  override readonly name = 'ConsulSettingsError'
+}
+
+export interface ConsulSettings {
+  url: string
+  token?: string
+}
+
+const consulUrlSchema = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value)
+      return (
+        (url.protocol === 'http:' || url.protocol === 'https:') &&
+        url.hostname !== '' &&
+        url.port !== '' &&
+        (url.pathname === '/' || url.pathname === '') &&
+        url.search === '' &&
+        url.username === ''
+      )
+    } catch {
+      return false
+    }
+  },
+  { error: 'expected the Consul agent as http(s)://host:port, e.g. http://127.0.0.1:8500' },
+)
+const consulTokenSchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,512}$/, { error: 'expected an ACL token (printable ASCII, no spaces)' })
+
+/**
+ * `--consul` wins over `GHOSTFLEET_CONSUL_URL`; the token only comes from `GHOSTFLEET_CONSUL_TOKEN` (a flag would
+ * show it in `ps`). Null: Consul is off.
+ * @throws ConsulSettingsError naming the flag or variable and what was wrong.
+ */
+export function consulSettingsFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ConsulSettings | null {
+  const fromEnv = env[CONSUL_URL_ENV]
+  const source =
+    flag !== undefined ? '--consul' : fromEnv !== undefined && fromEnv !== '' ? CONSUL_URL_ENV : null
+  const raw = flag ?? fromEnv
+  if (source === null || raw === undefined) return null
+  const url = consulUrlSchema.safeParse(raw)
+  if (!url.success) {
+    throw new ConsulSettingsError(
+      `${source} ${JSON.stringify(raw)}: ${url.error.issues[0]?.message ?? 'invalid'}`,
+    )
+  }
+  const settings: ConsulSettings = { url: url.data.replace(/\/$/, '') }
+  const token = env[CONSUL_TOKEN_ENV]
+  if (token !== undefined && token !== '') {
+    const parsed = consulTokenSchema.safeParse(token)
+    if (!parsed.success) {
+      throw new ConsulSettingsError(`${CONSUL_TOKEN_ENV}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+    }
+    settings.token = parsed.data
+  }
+  return settings
+}
+
+/**
+ * The Consul service id: the fleet id when fleet mode is on (the id on Redis), else
+ * `ghostfleet-sidecar-<hostname>-<poolId>` (cut to Consul's 64 characters, keeping the pool).
+ */
+export function sidecarServiceId(input: {
+  fleetSidecarId: string | null
+  poolId: number
+  hostname?: string
+}): string {
+  if (input.fleetSidecarId !== null) return input.fleetSidecarId
+  const suffix = `-${input.poolId}`
+  const host = sidecarIdFromHostname(input.hostname ?? osHostname())
+  return `ghostfleet-sidecar-${host}`.slice(0, 64 - suffix.length) + suffix
+}
+
+export interface SidecarConsulOptions extends ConsulSettings {
+  serviceId: string
+  chainId: string
+  poolId: number
+  version: string
+  /** The node's id (`node_info.id` of its `/status`), when known; omitted from the meta otherwise. */
+  nodeId?: string
+  /** The sidecar's HTTP server, e.g. `http://10.0.0.5:26670`. A wildcard host is replaced by the host name. */
+  httpUrl: string
+  /** The mode the node runs in now. */
+  mode: () => NodeMode
+  /** Registration check interval. @default 30000 */
+  intervalMs?: number
+  /** Consul's interval for the `/readyz` check (a Go duration). @default '10s' */
+  checkInterval?: string
+  /** How often the mode is compared with the registered tags. @default 1000 */
+  modeCheckMs?: number
+  logger: Logger
+  hostname?: string
+}
+
+const WILDCARD = new Set(['0.0.0.0', '[::]', '::', ''])
+
+export class SidecarConsul {
+  private readonly registration: ConsulRegistration
+  private readonly options: SidecarConsulOptions
+  private mode: NodeMode
+  private timer: NodeJS.Timeout | undefined
+
+  /** @throws InvalidOptionsError (from `@ghostfleet/discovery`) when the registration is not valid. */
+  constructor(options: SidecarConsulOptions) {
+    this.options = options
+    const api = new URL(options.httpUrl)
+    const address = WILDCARD.has(api.hostname) ? (options.hostname ?? osHostname()) : api.hostname
+    const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address
+    const port = Number(api.port)
+    this.mode = options.mode()
+    this.registration = new ConsulRegistration({
+      url: options.url,
+      ...(options.token === undefined ? {} : { token: options.token }),
+      service: 'ghostfleet-sidecar',
+      id: options.serviceId,
+      address,
+      port,
+      tags: this.tags(this.mode),
+      meta: {
+        version: options.version,
+        ...(options.nodeId === undefined ? {} : { node_id: options.nodeId }),
+      },
+      check: {
+        http: `${api.protocol}//${host}:${port}/readyz`,
+        ...(options.checkInterval === undefined ? {} : { interval: options.checkInterval }),
+      },
+      logger: options.logger as DiscoveryLogger,
+    })
+  }
+
+  /** Registers now and keeps the registration (and the mode tag) current. Never throws for Consul being down. */
+  start(): void {
+    this.registration.start(this.options.intervalMs ?? 30_000)
+    const every = this.options.modeCheckMs ?? 1_000
+    const follow = () => {
+      this.timer = setTimeout(() => {
+        void this.followMode().finally(() => {
+          if (this.timer !== undefined) follow()
+        })
+      }, every)
+      this.timer.unref()
+    }
+    follow()
+  }
+
+  status(): RegistrationStatus {
+    return this.registration.status()
+  }
+
+  /** Stops following the mode and removes the service from the agent (a failure is logged: Consul reaps it). */
+  async stop(): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    try {
+      await this.registration.deregister(AbortSignal.timeout(5_000))
+    } catch (error) {
+      this.options.logger.warn(
+        { err: String(error) },
+        'could not deregister from Consul; it reaps the service once the check stays critical',
+      )
+    } finally {
+      await this.registration.close()
+    }
+  }
+
+  private tags(mode: NodeMode): string[] {
+    return sidecarTags({ chainId: this.options.chainId, poolId: this.options.poolId, mode })
+  }
+
+  private async followMode(): Promise<void> {
+    const mode = this.options.mode()
+    if (mode === this.mode) return
+    this.mode = mode
+    try {
+      await this.registration.updateTags(this.tags(mode))
+    } catch (error) {
+      // The new tags are kept; the registration loop applies them once the agent answers.
+      this.options.logger.warn({ err: String(error), mode }, 'could not update the Consul mode tag; retrying')
+    }
+  }
+}
+
+export interface SidecarConsulInput {
+  settings: ConsulSettings | null
+  /** The sidecar's HTTP server URL; null when `http.enabled = false`. */
+  httpUrl: string | null
+  /** The fleet id (fleet mode), else null. */
+  fleetSidecarId: string | null
+  chainId: string
+  poolId: number
+  version: string
+  mode: () => NodeMode
+  logger: Logger
+}
+
+/**
+ * The registration `start` runs, or null when Consul is off. Never throws: Consul is advisory, so a registration
+ * that cannot be built (no HTTP server to check) is logged at error and the sidecar runs without it.
+ */
+export function sidecarConsulFrom(input: SidecarConsulInput): SidecarConsul | null {
+  if (input.settings === null) return null
+  if (input.httpUrl === null) {
+    input.logger.error(
+      { consul: input.settings.url },
+      'not registering with Consul: its health check needs the HTTP server (set http.enabled = true)',
+    )
+    return null
+  }
+  try {
+    return new SidecarConsul({
+      ...input.settings,
+      serviceId: sidecarServiceId({ fleetSidecarId: input.fleetSidecarId, poolId: input.poolId }),
+      chainId: input.chainId,
+      poolId: input.poolId,
+      version: input.version,
+      httpUrl: input.httpUrl,
+      mode: input.mode,
+      logger: input.logger,
+    })
+  } catch (error) {
+    input.logger.error({ err: String(error) }, 'not registering with Consul: the registration is not valid')
+    return null
+  }
+}

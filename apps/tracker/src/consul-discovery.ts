@@ -1,0 +1,238 @@
+/**
+ * The tracker's Consul side (issue 6, "Discovery"): it registers itself as service `ghostfleet-tracker` (kept
+ * registered across agent restarts by `ConsulRegistration`) and, every interval, compares the sidecars Consul
+ * lists with the sidecars reporting on Redis, for the fleet API and the metrics.
+ *
+ * Consul is advisory here: nothing it says reaches a decision, and an outage only shows up in the view, the
+ * `ghostfleet_tracker_consul_up` gauge and one warning (then debug lines until it is back).
+ */
+import { hostname } from 'node:os'
+import {
+  ConsulRegistration,
+  type DiscoveryLogger,
+  listSidecarsFromConsul,
+  reconcile,
+} from '@ghostfleet/discovery'
+import type { Logger } from '@ghostfleet/telemetry'
+import { z } from 'zod'
+import { UsageError } from './errors.js'
+
+export const CONSUL_URL_ENV = 'GHOSTFLEET_CONSUL_URL'
+export const CONSUL_TOKEN_ENV = 'GHOSTFLEET_CONSUL_TOKEN'
+
+/** Where the tracker's local Consul agent is. */
+export interface ConsulSettings {
+  url: string
+  token?: string
+}
+
+const consulUrlSchema = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value)
+      return (
+        (url.protocol === 'http:' || url.protocol === 'https:') &&
+        url.hostname !== '' &&
+        url.port !== '' &&
+        (url.pathname === '/' || url.pathname === '') &&
+        url.search === '' &&
+        url.username === ''
+      )
+    } catch {
+      return false
+    }
+  },
+  { error: 'expected the Consul agent as http(s)://host:port, e.g. http://127.0.0.1:8500' },
+)
+const consulTokenSchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,512}$/, { error: 'expected an ACL token (printable ASCII, no spaces)' })
+
+/**
+ * `--consul` wins over `GHOSTFLEET_CONSUL_URL`; the token only comes from `GHOSTFLEET_CONSUL_TOKEN` (a flag
+ * would show it in `ps`). Null: Consul is off.
+ * @throws UsageError naming the flag or variable and what was wrong.
+ */
+export function consulSettingsFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ConsulSettings | null {
+  const fromEnv = env[CONSUL_URL_ENV]
+  const [source, raw] =
+    flag !== undefined
+      ? ['--consul', flag]
+      : fromEnv !== undefined && fromEnv !== ''
+        ? [CONSUL_URL_ENV, fromEnv]
+        : [null, undefined]
+  if (source === null || raw === undefined) return null
+  const url = consulUrlSchema.safeParse(raw)
+  if (!url.success) {
+    throw new UsageError(`${source} ${JSON.stringify(raw)}: ${url.error.issues[0]?.message ?? 'invalid'}`)
+  }
+  const settings: ConsulSettings = { url: url.data.replace(/\/$/, '') }
+  const token = env[CONSUL_TOKEN_ENV]
+  if (token !== undefined && token !== '') {
+    const parsed = consulTokenSchema.safeParse(token)
+    if (!parsed.success) {
+      throw new UsageError(`${CONSUL_TOKEN_ENV}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+    }
+    settings.token = parsed.data
+  }
+  return settings
+}
+
+/** What the fleet API shows under `tracker.discovery`. */
+export interface DiscoveryView {
+  /** The Consul agent's URL; null when Consul is not configured. */
+  consul: string | null
+  /** The last listing succeeded; null before the first one (and without Consul). */
+  consulUp: boolean | null
+  /** The tracker's own registration is acknowledged by the agent. */
+  registered: boolean
+  /** Registered in Consul but not reporting on Redis (sorted ids). */
+  registeredButSilent: string[]
+  /** Reporting on Redis but not registered in Consul (sorted ids). */
+  reportingButUnregistered: string[]
+  /** Epoch ms of the last successful comparison. */
+  checkedAt: number | null
+  lastError: string | null
+}
+
+export const NO_DISCOVERY: Readonly<DiscoveryView> = Object.freeze({
+  consul: null,
+  consulUp: null,
+  registered: false,
+  registeredButSilent: [],
+  reportingButUnregistered: [],
+  checkedAt: null,
+  lastError: null,
+})
+
+export interface ConsulMonitorOptions extends ConsulSettings {
+  /** Registration check and comparison interval. */
+  intervalMs: number
+  /** The sidecars reporting on Redis now (not silent). */
+  reportingIds: () => Promise<string[]>
+  logger: Logger
+}
+
+const WILDCARD = new Set(['0.0.0.0', '[::]', '::', ''])
+
+export class ConsulMonitor {
+  private readonly options: ConsulMonitorOptions
+  private registration: ConsulRegistration | null = null
+  private timer: NodeJS.Timeout | undefined
+  private running = false
+  private tick: Promise<void> | undefined
+  private abort = new AbortController()
+  private state: DiscoveryView
+
+  constructor(options: ConsulMonitorOptions) {
+    this.options = options
+    this.state = { ...NO_DISCOVERY, consul: options.url }
+  }
+
+  /**
+   * Registers the tracker (id `ghostfleet-tracker-<id>`, address and port of its HTTP API, HTTP check on
+   * `/readyz`) and starts the comparison loop. Never throws for Consul being down: both loops retry.
+   * @throws InvalidOptionsError (from `@ghostfleet/discovery`) when the id or address cannot be registered.
+   */
+  start(self: { id: string; url: string }): void {
+    const api = new URL(self.url)
+    // A wildcard bind is reachable at the host's name; Consul needs an address others can use.
+    const address = WILDCARD.has(api.hostname) ? hostname() : api.hostname
+    const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address
+    const port = Number(api.port)
+    this.registration = new ConsulRegistration({
+      url: this.options.url,
+      ...(this.options.token === undefined ? {} : { token: this.options.token }),
+      service: 'ghostfleet-tracker',
+      id: `ghostfleet-tracker-${self.id}`.slice(0, 64),
+      address,
+      port,
+      check: { http: `${api.protocol}//${host}:${port}/readyz` },
+      logger: this.options.logger as DiscoveryLogger,
+    })
+    this.registration.start(this.options.intervalMs)
+    this.running = true
+    this.schedule(0)
+  }
+
+  view(): DiscoveryView {
+    return {
+      ...this.state,
+      registered: this.registration?.status().registered ?? false,
+    }
+  }
+
+  /** Ends both loops and removes the tracker from the agent (failures are logged: Consul reaps it later). */
+  async stop(): Promise<void> {
+    this.running = false
+    clearTimeout(this.timer)
+    this.abort.abort(new Error('tracker stopping'))
+    await this.tick
+    const registration = this.registration
+    if (registration === null) return
+    try {
+      await registration.deregister(AbortSignal.timeout(5_000))
+    } catch (error) {
+      this.options.logger.warn(
+        { err: String(error) },
+        'could not deregister from Consul; it reaps the service once the check stays critical',
+      )
+    } finally {
+      await registration.close()
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.tick = this.compare().finally(() => {
+        this.tick = undefined
+        if (this.running) this.schedule(this.options.intervalMs)
+      })
+    }, delayMs)
+    this.timer.unref()
+  }
+
+  private async compare(): Promise<void> {
+    const { url, token, logger } = this.options
+    try {
+      const inConsul = await listSidecarsFromConsul(
+        { url, ...(token === undefined ? {} : { token }) },
+        AbortSignal.any([this.abort.signal, AbortSignal.timeout(Math.max(1_000, this.options.intervalMs))]),
+      )
+      let reporting: string[]
+      try {
+        reporting = await this.options.reportingIds()
+      } catch (error) {
+        // Redis, not Consul: keep the last comparison, say why it is not fresher.
+        this.state = { ...this.state, consulUp: true, lastError: `reading Redis: ${String(error)}` }
+        return
+      }
+      const result = reconcile(inConsul, reporting)
+      if (this.state.consulUp === false) logger.info({ consul: url }, 'Consul reachable again')
+      this.state = {
+        ...this.state,
+        consulUp: true,
+        registeredButSilent: [...new Set(result.silentOnRedis.map((target) => target.id))],
+        reportingButUnregistered: result.missingFromConsul,
+        checkedAt: Date.now(),
+        lastError: null,
+      }
+    } catch (error) {
+      if (!this.running) return
+      const message = error instanceof Error ? error.message : String(error)
+      // Once per outage at warn: a Consul outage must not flood the log every interval.
+      if (this.state.consulUp !== false) {
+        logger.warn(
+          { consul: url, err: message },
+          'cannot list sidecars from Consul; retrying every interval',
+        )
+      } else {
+        logger.debug({ consul: url, err: message }, 'Consul still unreachable')
+      }
+      this.state = { ...this.state, consulUp: false, lastError: message }
+    }
+  }
+}
