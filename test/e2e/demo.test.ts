@@ -13,9 +13,12 @@ const DEVNET_CLI = fileURLToPath(new URL('../../apps/devnet/dist/devnet-cli.js',
 const SIDECARS = ['demo-sidecar-1', 'demo-sidecar-2', 'demo-sidecar-3']
 
 let dir: TempDir | undefined
+let passed = false
 
 afterAll(async () => {
-  await dir?.remove()
+  // A failed run keeps its work directory (logs of every process) for a look.
+  if (passed || dir === undefined) await dir?.remove()
+  else process.stderr.write(`demo work directory kept: ${dir.path}\n`)
 })
 
 describe('the demo (ghostfleet-devnet up)', () => {
@@ -44,9 +47,9 @@ describe('the demo (ghostfleet-devnet up)', () => {
         d.detail['to'] === 'normal' &&
         toGhost.some((g) => g.sidecarId === d.sidecarId && g.from < d.from),
     )
-    expect(toGhost.length, 'a node went ghost').toBeGreaterThan(0)
-    expect(prunes.length, 'a prune happened').toBeGreaterThan(0)
-    expect(backToNormal.length, 'a node returned to normal').toBeGreaterThan(0)
+    expect(toGhost.length, `a node went ghost\n${tail}`).toBeGreaterThan(0)
+    expect(prunes.length, `a prune happened\n${tail}`).toBeGreaterThan(0)
+    expect(backToNormal.length, `a node returned to normal\n${tail}`).toBeGreaterThan(0)
     for (const d of [...toGhost, ...backToNormal]) expect(d.detail['decidedBy']).toBe('tracker')
 
     // Nothing left running: no process mentions the work directory (nodes, sidecars, tracker, producer), and
@@ -59,6 +62,7 @@ describe('the demo (ghostfleet-devnet up)', () => {
     const pids = [...result.stdout.matchAll(/\(pid (\d+)\)|, pid (\d+)\)/g)].map((m) => Number(m[1] ?? m[2]))
     expect(pids.length).toBe(2 + SIDECARS.length)
     for (const pid of pids) expect(await isRunning(pid, work), `pid ${pid}`).toBe(false)
+    passed = true
   }, 300_000)
 })
 
