@@ -9,76 +9,32 @@
 import { hostname } from 'node:os'
 import {
   ConsulRegistration,
+  type ConsulSettings,
+  ConsulSettingsError,
   type DiscoveryLogger,
   listSidecarsFromConsul,
+  consulSettingsFrom as parseConsulSettings,
   reconcile,
 } from '@ghostfleet/discovery'
 import type { Logger } from '@ghostfleet/telemetry'
-import { z } from 'zod'
 import { UsageError } from './errors.js'
 
-export const CONSUL_URL_ENV = 'GHOSTFLEET_CONSUL_URL'
-export const CONSUL_TOKEN_ENV = 'GHOSTFLEET_CONSUL_TOKEN'
-
-/** Where the tracker's local Consul agent is. */
-export interface ConsulSettings {
-  url: string
-  token?: string
-}
-
-const consulUrlSchema = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value)
-      return (
-        (url.protocol === 'http:' || url.protocol === 'https:') &&
-        url.hostname !== '' &&
-        url.port !== '' &&
-        (url.pathname === '/' || url.pathname === '') &&
-        url.search === '' &&
-        url.username === ''
-      )
-    } catch {
-      return false
-    }
-  },
-  { error: 'expected the Consul agent as http(s)://host:port, e.g. http://127.0.0.1:8500' },
-)
-const consulTokenSchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,512}$/, { error: 'expected an ACL token (printable ASCII, no spaces)' })
+export { CONSUL_TOKEN_ENV, CONSUL_URL_ENV, type ConsulSettings } from '@ghostfleet/discovery'
 
 /**
- * `--consul` wins over `GHOSTFLEET_CONSUL_URL`; the token only comes from `GHOSTFLEET_CONSUL_TOKEN` (a flag
- * would show it in `ps`). Null: Consul is off.
+ * The shared parser from @ghostfleet/discovery, with its error turned into the tracker's usage error (exit 2).
  * @throws UsageError naming the flag or variable and what was wrong.
  */
 export function consulSettingsFrom(
   flag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): ConsulSettings | null {
-  const fromEnv = env[CONSUL_URL_ENV]
-  const [source, raw] =
-    flag !== undefined
-      ? ['--consul', flag]
-      : fromEnv !== undefined && fromEnv !== ''
-        ? [CONSUL_URL_ENV, fromEnv]
-        : [null, undefined]
-  if (source === null || raw === undefined) return null
-  const url = consulUrlSchema.safeParse(raw)
-  if (!url.success) {
-    throw new UsageError(`${source} ${JSON.stringify(raw)}: ${url.error.issues[0]?.message ?? 'invalid'}`)
+  try {
+    return parseConsulSettings(flag, env)
+  } catch (error) {
+    if (error instanceof ConsulSettingsError) throw new UsageError(error.message)
+    throw error
   }
-  const settings: ConsulSettings = { url: url.data.replace(/\/$/, '') }
-  const token = env[CONSUL_TOKEN_ENV]
-  if (token !== undefined && token !== '') {
-    const parsed = consulTokenSchema.safeParse(token)
-    if (!parsed.success) {
-      throw new UsageError(`${CONSUL_TOKEN_ENV}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-    }
-    settings.token = parsed.data
-  }
-  return settings
 }
 
 /** What the fleet API shows under `tracker.discovery`. */

@@ -40,6 +40,13 @@ export {
   type RegistrationState,
   type RegistrationStatus,
 } from './consul-registration.js'
+export {
+  CONSUL_TOKEN_ENV,
+  CONSUL_URL_ENV,
+  type ConsulSettings,
+  ConsulSettingsError,
+  consulSettingsFrom,
+} from './consul-settings.js'
 export type { DiscoveredTarget, Discoverer } from './discoverer.js'
 export {
   ConsulRequestError,

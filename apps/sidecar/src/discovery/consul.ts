@@ -11,80 +11,21 @@ import { hostname as osHostname } from 'node:os'
 import type { NodeMode } from '@ghostfleet/core'
 import {
   ConsulRegistration,
+  type ConsulSettings,
   type DiscoveryLogger,
   type RegistrationStatus,
   sidecarTags,
 } from '@ghostfleet/discovery'
 import type { Logger } from '@ghostfleet/telemetry'
-import { z } from 'zod'
 import { sidecarIdFromHostname } from '../fleet/sidecar-id.js'
 
-export const CONSUL_URL_ENV = 'GHOSTFLEET_CONSUL_URL'
-export const CONSUL_TOKEN_ENV = 'GHOSTFLEET_CONSUL_TOKEN'
-
-/** A Consul flag or variable that cannot be used; nothing was started. */
-export class ConsulSettingsError extends Error {
-  override readonly name = 'ConsulSettingsError'
-}
-
-export interface ConsulSettings {
-  url: string
-  token?: string
-}
-
-const consulUrlSchema = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value)
-      return (
-        (url.protocol === 'http:' || url.protocol === 'https:') &&
-        url.hostname !== '' &&
-        url.port !== '' &&
-        (url.pathname === '/' || url.pathname === '') &&
-        url.search === '' &&
-        url.username === ''
-      )
-    } catch {
-      return false
-    }
-  },
-  { error: 'expected the Consul agent as http(s)://host:port, e.g. http://127.0.0.1:8500' },
-)
-const consulTokenSchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,512}$/, { error: 'expected an ACL token (printable ASCII, no spaces)' })
-
-/**
- * `--consul` wins over `GHOSTFLEET_CONSUL_URL`; the token only comes from `GHOSTFLEET_CONSUL_TOKEN` (a flag would
- * show it in `ps`). Null: Consul is off.
- * @throws ConsulSettingsError naming the flag or variable and what was wrong.
- */
-export function consulSettingsFrom(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): ConsulSettings | null {
-  const fromEnv = env[CONSUL_URL_ENV]
-  const source =
-    flag !== undefined ? '--consul' : fromEnv !== undefined && fromEnv !== '' ? CONSUL_URL_ENV : null
-  const raw = flag ?? fromEnv
-  if (source === null || raw === undefined) return null
-  const url = consulUrlSchema.safeParse(raw)
-  if (!url.success) {
-    throw new ConsulSettingsError(
-      `${source} ${JSON.stringify(raw)}: ${url.error.issues[0]?.message ?? 'invalid'}`,
-    )
-  }
-  const settings: ConsulSettings = { url: url.data.replace(/\/$/, '') }
-  const token = env[CONSUL_TOKEN_ENV]
-  if (token !== undefined && token !== '') {
-    const parsed = consulTokenSchema.safeParse(token)
-    if (!parsed.success) {
-      throw new ConsulSettingsError(`${CONSUL_TOKEN_ENV}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-    }
-    settings.token = parsed.data
-  }
-  return settings
-}
+export {
+  CONSUL_TOKEN_ENV,
+  CONSUL_URL_ENV,
+  type ConsulSettings,
+  ConsulSettingsError,
+  consulSettingsFrom,
+} from '@ghostfleet/discovery'
 
 /**
  * The Consul service id: the fleet id when fleet mode is on (the id on Redis), else
