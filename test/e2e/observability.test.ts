@@ -67,8 +67,12 @@ const PROM_CLIENT_DEFAULT_LINT = new Set(
 )
 
 const SCRAPE_INTERVAL = '1s'
-/** What Grafana would put in $__rate_interval at a 1 s scrape interval: enough samples for rate(). */
-const RATE_INTERVAL = '10s'
+/**
+ * The window substituted for Grafana's $__rate_interval. It spans the test fleet's whole life, so panels over
+ * event-driven series (decision latency, commands) have the fleet's events in range however the test is paced; a
+ * 10 s window made them NaN whenever the last decision was older than 10 s.
+ */
+const RATE_INTERVAL = '5m'
 
 let rules: RuleDefinition[] = []
 
