@@ -6,7 +6,9 @@
  * - hashing: CometBFT's merkle tree and header/commit/validator-set hashes (exact parity);
  * - synthetic content ({@link makeSyntheticBlock}, {@link SyntheticChain}) and {@link ChainStore}, the simulated
  *   node's block store + state store;
- * - the offline pruner and the database lock check (see `pruneHome`, `checkDatabaseUnlocked`).
+ * - the offline pruner and the database lock check (see `pruneHome`, `checkDatabaseUnlocked`);
+ * - a read-only LevelDB reader that never opens a node's database with a LevelDB engine, so never changes it
+ *   ({@link openReadOnlyStore}, {@link readBlockStoreState}): what goleveldb will see at the node's next start.
  *
  * ```ts
  * const chain = new SyntheticChain({ chainId: 'sim-1', genesisTime: new Date(), validators: makeSyntheticValidatorSet({ count: 4 }) })
@@ -147,6 +149,21 @@ export {
   VERSION_KEY,
   validatorsKey,
 } from './keys.js'
+export {
+  BYTEWISE_COMPARATOR,
+  crc32c,
+  findManifest,
+  LevelDbCorruptionError,
+  type ManifestState,
+  maskCrc,
+  maskedCrc32c,
+  openReadOnlyStore,
+  type ReadOnlyStore,
+  readBlockStoreState,
+  readManifest,
+  type TableFileMeta,
+  UnsupportedLevelDbError,
+} from './leveldb-read/index.js'
 export {
   checkDatabaseUnlocked,
   type DatabaseLockStatus,
