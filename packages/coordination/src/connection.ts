@@ -1,3 +1,4 @@
+import { redactUrlsIn } from '@ghostfleet/core'
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import { z } from 'zod'
 import { InvalidOptionsError } from './errors/invalid-options-error.js'
@@ -71,7 +72,10 @@ export interface CreateRedisOptions {
   sentinelPassword?: string
   /** Cluster startup nodes (a few are enough; the rest is discovered). */
   cluster?: RedisNode[]
-  /** ACL user and password for Sentinel or Cluster data nodes (a URL carries its own). */
+  /**
+   * ACL user and password: for Sentinel or Cluster data nodes, or with a `url` that carries no credentials
+   * (per-sidecar credentials kept out of the URL). Never both in the URL and here.
+   */
   username?: string
   password?: string
   /** TLS for Sentinel or Cluster data nodes (a URL says it with `rediss://`). @default false */
@@ -222,14 +226,20 @@ export function createRedis(options: CreateRedisOptions): RedisClient {
       db: location.db,
       retryStrategy: retry,
       enableOfflineQueue: !failFast,
-      ...(location.username !== undefined ? { username: location.username } : {}),
-      ...(location.password !== undefined ? { password: location.password } : {}),
+      ...credentials(location.username ?? opts.username, location.password ?? opts.password),
       ...(location.tls ? { tls: { servername: location.host } } : {}),
     })
   }
   bindKeySpace(client, keyspace(opts.keyPrefix ?? DEFAULT_NAMESPACE))
   watch(client, role, { logger: opts.logger ?? silentLogger, onStatus: opts.onStatus })
   return client
+}
+
+function credentials(username: string | undefined, password: string | undefined) {
+  return {
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  }
 }
 
 function checkLocation(opts: ParsedOptions, url: string | undefined): void {
@@ -254,13 +264,20 @@ function checkLocation(opts: ParsedOptions, url: string | undefined): void {
   if (opts.sentinelName && !opts.sentinels) {
     throw new InvalidOptionsError('createRedis', ['sentinelName is only meaningful together with sentinels'])
   }
-  if (
-    url !== undefined &&
-    (opts.username !== undefined || opts.password !== undefined || opts.tls !== undefined)
-  ) {
+  if (url !== undefined && opts.tls !== undefined) {
     throw new InvalidOptionsError('createRedis', [
-      `username, password and tls are part of the URL (${redactRedisUrl(url)}); do not give them separately`,
+      `tls is part of the URL (${redactRedisUrl(url)}: rediss:// for TLS); do not give it separately`,
     ])
+  }
+  // Per-sidecar ACL credentials may come apart from the URL (a password file, GHOSTFLEET_REDIS_PASSWORD), but
+  // never from both places: which one would win is not obvious to the operator reading either.
+  if (url !== undefined && (opts.username !== undefined || opts.password !== undefined)) {
+    const location = parseRedisUrl(url, opts.url !== undefined ? 'createRedis: url' : REDIS_URL_ENV)
+    if (location.username !== undefined || location.password !== undefined) {
+      throw new InvalidOptionsError('createRedis', [
+        `the URL (${redactRedisUrl(url)}) carries credentials and username/password were given too; give them in one place`,
+      ])
+    }
   }
 }
 
@@ -337,7 +354,7 @@ function watch(client: RedisClient, name: string, w: Watch): void {
     try {
       w.onStatus?.(event)
     } catch (error) {
-      w.logger.error({ connection: name, err: String(error) }, 'redis onStatus callback threw')
+      w.logger.error({ connection: name, err: redactUrlsIn(String(error)) }, 'redis onStatus callback threw')
     }
   }
   let wasReady = false
@@ -362,7 +379,8 @@ function watch(client: RedisClient, name: string, w: Watch): void {
   // Without an 'error' listener ioredis prints every failed reconnect to stderr. One line per distinct error
   // per outage keeps the log readable during a long Redis outage.
   client.on('error', (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error)
+    // A library error may quote the address it failed on; never let a URL's password through.
+    const message = redactUrlsIn(error instanceof Error ? error.message : String(error))
     if (message !== lastError) {
       w.logger.warn({ connection: name, err: message }, 'redis connection error')
       lastError = message

@@ -10,6 +10,8 @@
  *   {@link readDesiredState} + {@link subscribeDesiredState} (sidecar), optionally HMAC-signed with a fleet key.
  * - Leader election with a fencing epoch ({@link LeaderElection}).
  * - Shared pool progress ({@link writePoolProgress}, {@link readPoolProgress}).
+ * - Redis ACL users per role ({@link trackerAclUser}, {@link sidecarAclUser}, {@link monitorAclUser}): each
+ *   sidecar's credentials reach only its own keys.
  *
  * The package README documents the keys, the message flow, the fencing rules and the failure behaviour.
  *
@@ -48,6 +50,19 @@
  * ```
  */
 
+export {
+  type AclUserSpec,
+  aclPasswordHash,
+  aclSetUserArgs,
+  formatRedisCommand,
+  generateAclPassword,
+  MONITOR_ACL_USER,
+  monitorAclUser,
+  SIDECAR_ACL_USER_PREFIX,
+  sidecarAclUser,
+  TRACKER_ACL_USER,
+  trackerAclUser,
+} from './acl.js'
 export {
   type ConnectionOverrides,
   type ConnectionRole,

@@ -1,3 +1,4 @@
+import { redactUrl } from '@ghostfleet/core'
 import { InvalidOptionsError } from './errors/invalid-options-error.js'
 
 /** The environment variable holding the Redis URL when none is configured explicitly. */
@@ -16,6 +17,10 @@ export interface RedisUrl {
   db: number
 }
 
+const PERCENT_ENCODE =
+  'with special characters in the user name and password percent-encoded ' +
+  '(/ → %2F, @ → %40, : → %3A, ? → %3F, # → %23, % → %25)'
+
 /**
  * Parses `redis://[user[:password]@]host[:port][/db]` or `rediss://…` (TLS).
  * @throws InvalidOptionsError saying what is wrong; the password is never repeated in the message.
@@ -29,8 +34,13 @@ export function parseRedisUrl(text: string, source = 'Redis URL'): RedisUrl {
   try {
     url = new URL(text.trim())
   } catch {
-    return fail('is not a URL; expected redis://host:6379 or rediss://host:6380')
+    return fail(
+      `is not a URL; expected redis://[user:password@]host:6379 or rediss://…:6380, ${PERCENT_ENCODE}`,
+    )
   }
+  // WHATWG URL ends the authority at the first "/", "?" or "#": `redis://u:12/x@h` parses as host "u:12" and
+  // path "/x@h". An "@" past the authority means an unencoded password; say so without echoing any part of it.
+  if (/@/.test(`${url.pathname}${url.search}${url.hash}`)) fail(PERCENT_ENCODE)
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     fail(`scheme "${url.protocol.replace(/:$/, '')}" is not supported; use redis:// or rediss:// (TLS)`)
   }
@@ -47,20 +57,28 @@ export function parseRedisUrl(text: string, source = 'Redis URL'): RedisUrl {
   }
   if (url.search !== '' || url.hash !== '') fail('query strings and fragments are not supported')
   const parsed: RedisUrl = { tls: url.protocol === 'rediss:', host, port, db }
-  if (url.username !== '') parsed.username = decodeURIComponent(url.username)
-  if (url.password !== '') parsed.password = decodeURIComponent(url.password)
+  // A "%" not followed by two hex digits is kept by WHATWG URL but makes decodeURIComponent throw a URIError.
+  if (url.username !== '')
+    parsed.username = decodeOr(url.username, () => fail('the user name has a stray "%"; write it as %25'))
+  if (url.password !== '')
+    parsed.password = decodeOr(url.password, () => fail('the password has a stray "%"; write it as %25'))
   return parsed
 }
 
-/** The URL with its password replaced by `***`, for logs and error messages. */
+function decodeOr(text: string, onError: () => never): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return onError()
+  }
+}
+
+/**
+ * The URL with its password replaced by `***`, for logs and error messages: `@ghostfleet/core`'s `redactUrl`
+ * (userinfo up to the last `@`, so a password with `/`, `@`, `?` or `#` is hidden whole).
+ */
 export function redactRedisUrl(text: string): string {
-  return String(text).replace(
-    /^([a-z][a-z0-9+.-]*:\/\/)([^/@\s]*)@/i,
-    (_match, scheme: string, userinfo: string) => {
-      const colon = userinfo.indexOf(':')
-      return colon === -1 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`
-    },
-  )
+  return redactUrl(text)
 }
 
 /** `GHOSTFLEET_REDIS_URL` from `env`, or undefined when unset or blank. */

@@ -1,4 +1,5 @@
 import { eventually, startRedis, type TestRedis } from '@ghostfleet/testkit'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type ConnectionStatusEvent,
@@ -49,6 +50,57 @@ describe('parseRedisUrl', () => {
     expect(() => parseRedisUrl('redis://u:hunter2@host:6379/x')).not.toThrow(/hunter2/)
     expect(redactRedisUrl('rediss://:s3cret@h')).toBe('rediss://:***@h')
   })
+
+  it('never repeats a password containing "/" or "@" (WHATWG URL cannot parse it)', () => {
+    for (const url of ['redis://:Ab/Cd+Ef=@10.0.0.5:6379', 'redis://u:p@ss/w?rd#x@10.0.0.5:6379']) {
+      let message = ''
+      try {
+        parseRedisUrl(url)
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidOptionsError)
+        message = (error as Error).message
+      }
+      expect(message).toContain('10.0.0.5:6379')
+      expect(message).toContain('percent-encoded')
+      expect(message).not.toMatch(/Ab\/Cd|p@ss|w\?rd/)
+    }
+  })
+
+  it('refuses a password that WHATWG URL would read as host and path, without echoing it', () => {
+    // new URL() parses this as host "u:12", path "/x@h": the password would be a port and a database.
+    expect(() => parseRedisUrl('redis://u:12/x9@h:6379')).toThrow(/percent-encoded/)
+    expect(() => parseRedisUrl('redis://u:12/x9@h:6379')).not.toThrow(/12\/x9|x9@/)
+  })
+
+  it('reports a stray "%" in the password as a configuration error, not a URIError', () => {
+    expect(() => parseRedisUrl('redis://u:100%zz@h:6379')).toThrow(InvalidOptionsError)
+    expect(() => parseRedisUrl('redis://u:100%zz@h:6379')).not.toThrow(/100%zz/)
+  })
+
+  it('round-trips any percent-encoded password and never shows it in an error (fuzz)', () => {
+    const marker = 'Ωs3cr'
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 20 }),
+        fc.constantFrom('', '/x', '/0', ':99999', '?a=1'),
+        fc.boolean(),
+        (tail, suffix, encode) => {
+          const password = `${marker}${tail}`
+          const written = encode ? encodeURIComponent(password) : password
+          const url = `redis://gf-sidecar-a:${written}@10.0.0.5:6379${suffix}`
+          try {
+            const parsed = parseRedisUrl(url)
+            if (encode) expect(parsed.password).toBe(password)
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidOptionsError)
+            expect((error as Error).message).not.toContain(marker)
+            expect((error as Error).message).toContain('10.0.0.5')
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
 })
 
 describe('createRedis options', () => {
@@ -60,7 +112,8 @@ describe('createRedis options', () => {
     ],
     [{ role: 'sidecar' as const, sentinels: [{ host: 's', port: 26379 }] }, 'sentinelName is required'],
     [{ role: 'sidecar' as const, cluster: [{ host: 'c', port: 70000 }] }, 'cluster[0].port'],
-    [{ role: 'tracker' as const, url: 'redis://a', password: 'x' }, 'part of the URL'],
+    [{ role: 'tracker' as const, url: 'redis://:y@a', password: 'x' }, 'give them in one place'],
+    [{ role: 'tracker' as const, url: 'redis://a', tls: true }, 'tls is part of the URL'],
     [{ role: 'tracker' as const, url: 'redis://a', keyPrefix: 'a{b}' }, 'keyPrefix'],
     [
       { role: 'tracker' as const, url: 'redis://a', reconnect: { minDelayMs: 5000, maxDelayMs: 10 } },

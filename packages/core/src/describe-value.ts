@@ -1,3 +1,5 @@
+import { redactUrl, redactUrlsIn } from './redact-url.js'
+
 const MAX_SHOWN = 80
 
 /**
@@ -7,7 +9,7 @@ const MAX_SHOWN = 80
 export function describeValue(value: unknown): string {
   let text: string
   if (value === undefined) return 'nothing'
-  if (typeof value === 'string') text = JSON.stringify(maskUrlCredentials(value))
+  if (typeof value === 'string') text = JSON.stringify(redactString(value))
   else if (typeof value === 'bigint') text = `${value}`
   else if (typeof value === 'number' || typeof value === 'boolean' || value === null) text = String(value)
   else if (value instanceof Date)
@@ -20,21 +22,18 @@ export function describeValue(value: unknown): string {
 
 function safeJson(value: unknown): string {
   try {
-    return maskUrlCredentials(
-      JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? `${inner}` : inner)) ?? '',
+    // Redacted value by value, before quoting: a password may contain a quote or a comma.
+    return (
+      JSON.stringify(value, (_key, inner: unknown) =>
+        typeof inner === 'bigint' ? `${inner}` : typeof inner === 'string' ? redactString(inner) : inner,
+      ) ?? ''
     )
   } catch {
     return ''
   }
 }
 
-/** `scheme://user:secret@host` → `scheme://user:***@host`; `scheme://secret@host` → `scheme://***@host`. */
-function maskUrlCredentials(text: string): string {
-  return text.replace(
-    /([a-z][a-z0-9+.-]*:\/\/)([^/@\s"]*)@/gi,
-    (_match, scheme: string, userinfo: string) => {
-      const colon = userinfo.indexOf(':')
-      return colon === -1 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`
-    },
-  )
+/** A value that is one URL is redacted whole (its password may contain spaces); anything else as free text. */
+function redactString(value: string): string {
+  return /^\s*[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : redactUrlsIn(value)
 }

@@ -6,6 +6,7 @@
  * - The ghost/normal mode decision with hysteresis (`decideMode`).
  * - The highest height that is safe to prune to, or why not (`safePruneHeight`).
  * - The availability budget: who may restart or prune now (`planDisruptions`).
+ * - `redactUrl`/`redactUrlsIn`: credentials out of every URL that is printed (logs, errors, status, labels).
  * - Schemas for the sidecar and tracker config files and the wire messages, and `parseWith`, which turns a
  *   schema failure into an error an operator can act on.
  *
@@ -47,6 +48,7 @@ export {
   type NodeMode,
 } from './mode.js'
 export { type PruneDecision, type PruneInput, type PruneRefusal, safePruneHeight } from './prune-height.js'
+export { REDACTED, redactUrl, redactUrlsIn } from './redact-url.js'
 export { ValidationError } from './schemas/errors.js'
 export { parseWith } from './schemas/parse.js'
 export { type SidecarConfig, type SidecarConfigInput, sidecarConfigSchema } from './schemas/sidecar-config.js'
