@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { type KyveSimulator, startKyveSimulator } from '@ghostfleet/devnet'
+import { processesLaunchedBy } from '@ghostfleet/sidecar'
 import {
   eventually,
   freePort,
@@ -189,6 +190,7 @@ export class ObservabilityFleet {
     // 4320 s: round(1 / 4320 × 86400 × 2) = 40), so the tracker computes what the sidecar config says.
     const kyve = await startKyveSimulator({
       chainId: CHAIN_ID,
+      sourceChainId: 'sim-1',
       pools: [{ id: POOL_ID, paused: true, currentKey: '5', maxBundleSize: 1, uploadInterval: 4320 }],
     })
     this.kyve = kyve
@@ -359,6 +361,17 @@ export class ObservabilityFleet {
         // already gone
       }
       await exited
+    }
+    // The node leads a process group of its own (so the sidecar can stop its whole tree): find it by the
+    // environment marker the sidecar gave it.
+    for (const pid of await processesLaunchedBy(this.path('sidecar'))) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL')
+        } catch {
+          // Already gone, or not a group leader.
+        }
+      }
     }
     await Promise.all(this.procs.splice(0).map((p) => p.stop('SIGTERM', 5_000)))
     await this.kyve?.stop().catch(() => undefined)

@@ -127,6 +127,7 @@ try {
 
   // The sidecar, switching modes as the test moves the pool.
   const kyve = await startKyveSimulator({
+    sourceChainId: 'bench-1',
     pools: [{ id: 1, paused: true, currentKey: '5', maxBundleSize: 1, uploadInterval: 4320 }],
   })
   const binary = path.join(dir, 'simnode')

@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { KyveSimulator } from '@ghostfleet/devnet'
 import { startKyveSimulator } from '@ghostfleet/devnet'
@@ -17,10 +17,12 @@ let binary: string
 
 beforeAll(async () => {
   kyve = await startKyveSimulator({
+    sourceChainId: 'sim-1',
     pools: [
       { id: 1, paused: true, currentKey: '1000', maxBundleSize: 100, uploadInterval: 60 },
       { id: 2, paused: true, currentKey: '500', maxBundleSize: 1, uploadInterval: 4320 },
       { id: 3, paused: true, runtime: '@kyvejs/tendermint-ssync' },
+      { id: 4, paused: true, currentKey: '1000', sourceChainId: 'osmosis-1' },
     ],
   })
   net = await SimNet.create('gf-init-')
@@ -149,7 +151,23 @@ describe('ghostfleet-sidecar init', () => {
   it('refuses a pool whose keys are not block heights (state-sync)', async () => {
     const r = await init([], '3')
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/not a block height/)
+    expect(r.stderr).toMatch(/runtime "@kyvejs\/tendermint-ssync", which is not a tendermint block runtime/)
+    await expectNothingWritten()
+  })
+
+  it('refuses a pool that serves another chain, naming both chains', async () => {
+    const r = await init([], '4')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/pool 4 serves chain "osmosis-1", but the node runs chain "sim-1"/)
+    expect(r.stderr).toMatch(/Nothing was written/)
+    await expectNothingWritten()
+  })
+
+  it('refuses a home without a readable genesis file (its chain is unknown)', async () => {
+    await rm(path.join(home, 'config', 'genesis.json'))
+    const r = await init([])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/genesis\.json: cannot read the node's genesis file/)
     await expectNothingWritten()
   })
 

@@ -20,6 +20,9 @@
  * }
  * ```
  *
+ * `poolChainProblem(pool, nodeChainId)` says whether a node of that chain can be the pool's data source (a tendermint
+ * block runtime whose config names the node's chain), so a wrong pool id can never prune another chain's blocks.
+ *
  * `poolResponseSchema` (the zod schema of the real response body) is exported for simulators and tests.
  *
  * @packageDocumentation
@@ -58,6 +61,12 @@ export {
   poolResponseSchema,
   poolStatusSchema,
 } from './pool-schema.js'
+export {
+  BLOCK_HEIGHT_RUNTIMES,
+  type PoolSourceFacts,
+  poolChainProblem,
+  poolSourceNetwork,
+} from './pool-source-chain.js'
 export { CHAIN_PRESETS, type KnownChainId, normalizeEndpoint, resolveEndpoints } from './presets.js'
 export type { RequestEvent, RequestOutcome } from './request-event.js'
 export { PACKAGE_VERSION } from './version.js'

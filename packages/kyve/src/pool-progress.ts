@@ -1,5 +1,6 @@
 import { InvalidResponseError } from './errors.js'
 import type { PoolResponse, PoolStatus } from './pool-schema.js'
+import { poolSourceNetwork } from './pool-source-chain.js'
 
 /** A pool's validated progress and the settings the fleet needs, as returned by `KyveClient.getPool`. */
 export interface PoolProgress {
@@ -21,6 +22,8 @@ export interface PoolProgress {
   uploadInterval: number
   status: PoolStatus
   runtime: string
+  /** `network` of the pool's runtime config (the source chain id); null when the config names none. */
+  sourceNetwork: string | null
   disabled: boolean
   totalBundles: number
   /** The endpoint that answered. */
@@ -83,6 +86,7 @@ export function toPoolProgress(response: PoolResponse, context: AnswerContext): 
     uploadInterval: safeNumber(data.upload_interval, 'pool.data.upload_interval', endpoint),
     status: pool.status,
     runtime: data.runtime,
+    sourceNetwork: poolSourceNetwork(data.config),
     disabled: data.disabled,
     totalBundles: safeNumber(data.total_bundles, 'pool.data.total_bundles', endpoint),
     endpoint,

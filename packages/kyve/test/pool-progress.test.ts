@@ -27,6 +27,7 @@ describe('toPoolProgress', () => {
       uploadInterval: 60,
       status: 'POOL_STATUS_ACTIVE',
       runtime: '@kyvejs/tendermint',
+      sourceNetwork: 'osmosis-1',
       disabled: false,
       totalBundles: 172_407,
       endpoint: 'https://api.kyve.network',

@@ -145,6 +145,7 @@ export class LocalFleet {
     const producer = this.need(this.producer, 'startProducer')
     this.kyve = await startKyveSimulator({
       chainId: FLEET_KYVE_CHAIN_ID,
+      sourceChainId: FLEET_SOURCE_CHAIN_ID,
       chainRpc: producer.rpc,
       maxBundleSize: FLEET_MAX_BUNDLE_SIZE,
       uploadInterval: FLEET_UPLOAD_INTERVAL,

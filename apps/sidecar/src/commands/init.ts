@@ -3,7 +3,9 @@ import path from 'node:path'
 import {
   applyPruningSettings,
   inspectNodeHome,
+  type NodeConfig,
   NodeConfigError,
+  readGenesisChainId,
   readNodeConfig,
   rpcEndpointFromLaddr,
 } from '@ghostfleet/cometbft'
@@ -22,6 +24,7 @@ import {
   KyveError,
   PoolNotFoundError,
   type PoolProgress,
+  poolChainProblem,
   resolveEndpoints,
 } from '@ghostfleet/kyve'
 import { configFilePath, expandHome, resolveConfigDir } from '../config/config-dir.js'
@@ -205,12 +208,21 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
   const homeReport = await inspectNodeHome(required.home)
   if (homeReport.error !== undefined) return fail(homeReport.error.message)
   let rpcEndpoint = required.rpcEndpoint
+  let nodeConfig: NodeConfig
   try {
-    rpcEndpoint ??= rpcEndpointFromLaddr((await readNodeConfig(required.home)).rpc.laddr)
+    nodeConfig = await readNodeConfig(required.home)
+    rpcEndpoint ??= rpcEndpointFromLaddr(nodeConfig.rpc.laddr)
   } catch (error) {
     return fail(
       `cannot derive the node's RPC endpoint from its config.toml (${(error as Error).message}); pass --abci-endpoint`,
     )
+  }
+  let nodeChainId: string
+  try {
+    nodeChainId = await readGenesisChainId(nodeConfig.genesisPath)
+  } catch (error) {
+    if (error instanceof NodeConfigError) return fail(error.message)
+    throw error
   }
   const planned = plannedSettings(required, options.flags, rpcEndpoint)
 
@@ -263,6 +275,9 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
   } finally {
     kyve.close()
   }
+  // The pool must validate this node's chain: its heights decide what gets pruned.
+  const chainProblem = poolChainProblem(pool, nodeChainId)
+  if (chainProblem !== null) return fail(chainProblem)
   if (!pool.keyIsInteger) {
     return fail(
       `pool ${required.poolId} (runtime ${pool.runtime}) has key ${JSON.stringify(pool.poolHeightKey)}, which is not ` +
@@ -314,7 +329,8 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
 
   output.out(
     [
-      `pool ${pool.poolId} (${pool.runtime}, ${pool.status}) on ${planned.pool.chainId}: validated height ${pool.poolHeight}, ` +
+      `pool ${pool.poolId} (${pool.runtime}, ${pool.status}) on ${planned.pool.chainId} serves ${nodeChainId}, ` +
+        `the node's chain: validated height ${pool.poolHeight}, ` +
         `max_bundle_size ${pool.maxBundleSize}, upload_interval ${pool.uploadInterval} s`,
       `thresholds: ghost at diff ≥ ${thresholds.heightDifferenceMax}, normal at diff ≤ ${thresholds.heightDifferenceMin}, ` +
         `keep-recent ${thresholds.keepRecent}`,

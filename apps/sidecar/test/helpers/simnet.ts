@@ -14,13 +14,15 @@ import {
   tempDir,
 } from '@ghostfleet/testkit'
 import { stringify } from 'smol-toml'
+import { processesLaunchedBy } from '../../src/supervisor/process-inspect.js'
 
 /*
  * A small network for end-to-end tests: a producer simnode, a follower home supervised by a real
  * `ghostfleet-sidecar start` process, and the simulated KYVE API in-process. Everything runs from the built
  * CLIs (`npx turbo run build --filter=@ghostfleet/sidecar...`). Every process is tracked and killed in
- * `cleanup()`; sidecars run in their own process group, so their nodes (and orphans they leave when killed)
- * go with them.
+ * `cleanup()`; sidecars run in their own process group. Their nodes lead process groups of their own (so the
+ * sidecar can stop a node's whole tree), and are found by the environment marker the sidecar gives them, so
+ * they go too, orphans of a killed sidecar included.
  */
 
 export const SIMNODE_CLI = fileURLToPath(new URL('../../../devnet/dist/simnode-cli.js', import.meta.url))
@@ -194,12 +196,17 @@ export class SidecarProcess {
     this.signal('SIGKILL')
   }
 
-  /** SIGKILL the whole process group (the sidecar, its node, and orphans left in the group). */
-  killGroup(): void {
-    try {
-      process.kill(-this.pid, 'SIGKILL')
-    } catch {
-      // Already gone.
+  /** SIGKILL the sidecar's process group, and every node process a sidecar of its config directory launched. */
+  async killGroup(): Promise<void> {
+    const targets = [this.pid, ...(await processesLaunchedBy(this.configDir))]
+    for (const pid of targets) {
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL')
+        } catch {
+          // Already gone, or not a group leader.
+        }
+      }
     }
   }
 }
@@ -305,7 +312,8 @@ export class SimNet {
   }
 
   async startKyve(options: KyveSimulatorOptions): Promise<KyveSimulator> {
-    this.kyveSim = await startKyveSimulator(options)
+    // The pools serve the chain SimNet's homes run (initHome's default), as a real pool's config names it.
+    this.kyveSim = await startKyveSimulator({ sourceChainId: 'sim-1', ...options })
     return this.kyveSim
   }
 
@@ -328,7 +336,7 @@ export class SimNet {
   }
 
   async cleanup(): Promise<void> {
-    for (const sidecar of this.sidecars.splice(0)) sidecar.killGroup()
+    for (const sidecar of this.sidecars.splice(0)) await sidecar.killGroup()
     await Promise.all(this.procs.splice(0).map((p) => p.stop('SIGKILL')))
     await this.kyveSim?.stop().catch(() => undefined)
     this.kyveSim = undefined

@@ -18,6 +18,7 @@ export const NODE_CONFIG_DEFAULTS = {
   rpcLaddr: 'tcp://127.0.0.1:26657',
   p2pLaddr: 'tcp://0.0.0.0:26656',
   addrBookFile: 'config/addrbook.json',
+  genesisFile: 'config/genesis.json',
 } as const
 
 const str = (what: string) => z.string(`expected ${what} (a string)`)
@@ -27,6 +28,7 @@ const configTomlSchema = z.object({
   moniker: str('the node name').optional(),
   db_backend: str('a database backend name').optional(),
   db_dir: str('a directory').optional(),
+  genesis_file: str('a file path').optional(),
   rpc: z
     .object({ laddr: str('a listen address like "tcp://127.0.0.1:26657"').optional() }, 'expected a table')
     .optional(),
@@ -56,6 +58,8 @@ export interface NodeConfig {
   dbDir: string
   /** `db_dir` resolved against the home (absolute paths stay as they are, like CometBFT's `rootify`). */
   dbPath: string
+  /** `genesis_file` resolved against the home (default `config/genesis.json`). */
+  genesisPath: string
   rpc: {
     /** `[rpc] laddr` (default `tcp://127.0.0.1:26657`). */
     laddr: string
@@ -114,6 +118,7 @@ export async function readNodeConfig(home: string): Promise<NodeConfig> {
     dbBackend: raw.db_backend ?? NODE_CONFIG_DEFAULTS.dbBackend,
     dbDir,
     dbPath: resolveInHome(home, dbDir),
+    genesisPath: resolveInHome(home, raw.genesis_file ?? NODE_CONFIG_DEFAULTS.genesisFile),
     rpc: { laddr: raw.rpc?.laddr ?? NODE_CONFIG_DEFAULTS.rpcLaddr },
     p2p: {
       laddr: raw.p2p?.laddr ?? NODE_CONFIG_DEFAULTS.p2pLaddr,

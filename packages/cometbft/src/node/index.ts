@@ -69,6 +69,8 @@ export {
   NodeUnreachableError,
   NotANodeHomeError,
 } from './errors.js'
+/** The node's chain id from its genesis file, read without parsing the (possibly huge) app state. */
+export { readGenesisChainId, topLevelChainId } from './genesis.js'
 export {
   inspectNodeHome,
   type NodeHomeCheck,

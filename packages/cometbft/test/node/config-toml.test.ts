@@ -45,6 +45,7 @@ describe('readNodeConfig', () => {
       dbBackend: 'goleveldb',
       dbDir: 'data',
       dbPath: path.join(home.path, 'data'),
+      genesisPath: path.join(home.path, 'config', 'genesis.json'),
       rpc: { laddr: 'tcp://0.0.0.0:26657' },
       p2p: {
         laddr: 'tcp://0.0.0.0:26656',
