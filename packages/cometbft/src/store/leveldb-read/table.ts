@@ -25,6 +25,8 @@ const NO_COMPRESSION = 0
 const SNAPPY = 1
 /** An uncompressed block larger than this is a corrupt length, not a real block (LevelDB's are ~4 KiB). */
 const MAX_BLOCK_BYTES = 256 * 1024 * 1024
+/** Decoded data blocks kept per open table (a block is ~4 KiB uncompressed). */
+const BLOCK_CACHE_PER_TABLE = 16
 
 /** A key/value entry of a block (views into the block). */
 export interface BlockEntry {
@@ -136,6 +138,8 @@ export class Block {
 /** A table file opened for reading; blocks are read with positional reads, the index block is kept. */
 export class TableReader {
   private index: Block | null = null
+  /** Recently read data blocks by offset, least recently used first (lookups in key order hit the same block). */
+  private readonly blocks = new Map<number, Block>()
 
   private constructor(
     readonly file: string,
@@ -228,6 +232,22 @@ export class TableReader {
     return new Block(data, () => where)
   }
 
+  private async dataBlock(handle: BlockHandle): Promise<Block> {
+    const cached = this.blocks.get(handle.offset)
+    if (cached !== undefined) {
+      this.blocks.delete(handle.offset)
+      this.blocks.set(handle.offset, cached)
+      return cached
+    }
+    const block = await this.readBlock(handle, 'data block')
+    this.blocks.set(handle.offset, block)
+    if (this.blocks.size > BLOCK_CACHE_PER_TABLE) {
+      const oldest = this.blocks.keys().next()
+      if (oldest.done !== true) this.blocks.delete(oldest.value)
+    }
+    return block
+  }
+
   /**
    * The first entry whose internal key is ≥ `target` (goleveldb table.Reader.find): the index names the block
    * that may hold it; when every key of that block is smaller, it is the first key of the next block.
@@ -237,7 +257,7 @@ export class TableReader {
     for (const entry of (this.index as Block).from(target)) {
       const handle = readBlockHandle(entry.value, 0)
       if (handle === null) throw new LevelDbCorruptionError(this.file, 'bad data block handle in the index')
-      const block = await this.readBlock(handle.handle, 'data block')
+      const block = await this.dataBlock(handle.handle)
       const hit = next ? block.first() : block.seek(target)
       if (hit !== null) return hit
       next = true
