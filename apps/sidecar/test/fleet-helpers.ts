@@ -118,6 +118,8 @@ export async function startTestSidecar(options: {
   const settings: FleetSettings = {
     redisUrl: options.redisUrl,
     redisUrlRedacted: options.redisUrl,
+    redisCredentials: null,
+    redisUser: null,
     sidecarId: SIDECAR_ID,
     sidecarIdSource: 'config',
     fleetKey: options.fleetKey ?? null,

@@ -2,6 +2,7 @@
  * Where a Ghostfleet process finds its local Consul agent: `--consul URL` or `GHOSTFLEET_CONSUL_URL`, and the ACL
  * token from `GHOSTFLEET_CONSUL_TOKEN`. Shared by the sidecar and the tracker so both accept and reject the same.
  */
+import { redactUrl } from '@ghostfleet/core'
 import { z } from 'zod'
 
 export const CONSUL_URL_ENV = 'GHOSTFLEET_CONSUL_URL'
@@ -56,7 +57,8 @@ export function consulSettingsFrom(
   const url = consulUrlSchema.safeParse(raw)
   if (!url.success) {
     throw new ConsulSettingsError(
-      `${source} ${JSON.stringify(raw)}: ${url.error.issues[0]?.message ?? 'invalid'}`,
+      // Redacted: an operator may have tried `http://token@host:8500`, which is refused, not echoed.
+      `${source} ${JSON.stringify(redactUrl(raw))}: ${url.error.issues[0]?.message ?? 'invalid'}`,
     )
   }
   const settings: ConsulSettings = { url: url.data.replace(/\/$/, '') }

@@ -1,3 +1,4 @@
+import { redactUrl } from '@ghostfleet/core'
 import { InvalidOptionsError, UnknownChainError } from './errors.js'
 
 /**
@@ -28,20 +29,22 @@ export function normalizeEndpoint(endpoint: string): string {
     url = new URL(endpoint)
   } catch {
     throw new InvalidOptionsError(
-      `invalid KYVE endpoint "${endpoint}": not a URL (expected e.g. https://api.kyve.network)`,
+      `invalid KYVE endpoint "${redactUrl(endpoint)}": not a URL (expected e.g. https://api.kyve.network)`,
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidOptionsError(`invalid KYVE endpoint "${endpoint}": only http and https are supported`)
+    throw new InvalidOptionsError(
+      `invalid KYVE endpoint "${redactUrl(endpoint)}": only http and https are supported`,
+    )
   }
   if (url.search !== '' || url.hash !== '') {
     throw new InvalidOptionsError(
-      `invalid KYVE endpoint "${endpoint}": a base URL cannot carry a query or fragment`,
+      `invalid KYVE endpoint "${redactUrl(endpoint)}": a base URL cannot carry a query or fragment`,
     )
   }
   if (url.username !== '' || url.password !== '') {
     throw new InvalidOptionsError(
-      `invalid KYVE endpoint "${endpoint}": credentials in the URL are not supported`,
+      `invalid KYVE endpoint "${redactUrl(endpoint)}": credentials in the URL are not supported`,
     )
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`

@@ -571,3 +571,22 @@ describe('client lifecycle and options', () => {
     expect(kyve.health().map((entry) => entry.url)).toEqual(['https://api.kaon.kyve.network'])
   })
 })
+
+describe('endpoints with credentials', () => {
+  it.each([
+    'http://kyve-user:p@ss/w%3Ard@127.0.0.1:1317',
+    'https://kyve-user:p@ss/w%3Ard@api.example.com',
+    'ftp://kyve-user:p@ss/w%3Ard@api.example.com',
+    'https://kyve-user:p@ss/w%3Ard@api.example.com/?x=1',
+  ])('refuses %s without repeating the password', (endpoint) => {
+    let message = ''
+    try {
+      createKyveClient({ chainId: 'kyve-1', endpoints: [endpoint] })
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionsError)
+      message = (error as Error).message
+    }
+    expect(message).toContain('kyve-user:***@')
+    expect(message).not.toMatch(/p@ss|w%3Ard/)
+  })
+})

@@ -74,6 +74,7 @@ export class FleetMode {
     this.redis = createRedis({
       role: 'sidecar',
       url: settings.redisUrl,
+      ...(settings.redisCredentials ?? {}),
       logger: log,
       ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
       onStatus: (event) => {
@@ -153,6 +154,7 @@ export class FleetMode {
     log.info(
       {
         redis: settings.redisUrlRedacted,
+        redisUser: settings.redisUser ?? 'default',
         sidecarId: settings.sidecarId,
         sidecarIdFrom: settings.sidecarIdSource,
         signing: settings.fleetKey !== null,
@@ -177,6 +179,7 @@ export class FleetMode {
       sidecarId: settings.sidecarId,
       sidecarIdFrom: settings.sidecarIdSource,
       redis: settings.redisUrlRedacted,
+      redisUser: settings.redisUser ?? 'default',
       connected: this.redis.status === 'ready',
       signatures: settings.fleetKey === null ? 'not checked' : 'required',
       reportIntervalSeconds: settings.reportIntervalMs / 1000,

@@ -101,6 +101,16 @@ const httpSchema = table({
 const fleetSchema = table({
   /** Absent: no fleet, the sidecar decides alone from its own KYVE polling. `GHOSTFLEET_REDIS_URL` overrides. */
   redisUrl: redisUrl().optional(),
+  /**
+   * The Redis ACL user of this sidecar (`ghostfleet-tracker acl` prints `gf-sidecar-<id>`), when the credentials
+   * are not in the URL. `GHOSTFLEET_REDIS_USERNAME` overrides it. Its password never goes in this file.
+   */
+  redisUsername: z
+    .string({ error: 'expected a Redis user name' })
+    .regex(/^[A-Za-z0-9._@-]{1,128}$/, { error: 'expected a Redis user name (1–128 of A-Z a-z 0-9 . _ @ -)' })
+    .optional(),
+  /** A file holding only the Redis password (mode 0600). `GHOSTFLEET_REDIS_PASSWORD(_FILE)` override it. */
+  redisPasswordFile: filePath().optional(),
   /** Absent: the app picks one (the host name). */
   sidecarId: sidecarId().optional(),
   /** Without a tracker decision for this long, the sidecar falls back to deciding locally. */
