@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-/** `ghostfleet-tracker`: the command line. Parsing only; the work is in `start-command.ts` and `status-command.ts`. */
+/** `ghostfleet-tracker`: the command line. Parsing only; the work is in `start-command.ts`, `status-command.ts` and `acl-command.ts`. */
 import { Command } from 'commander'
+import { type AclFlags, runAcl } from './acl-command.js'
 import { TrackerStatusError } from './errors.js'
 import { runStart, type StartFlags } from './start-command.js'
 import { fetchFleet } from './status-command.js'
@@ -59,6 +60,24 @@ program
       process.stderr.write(`ghostfleet-tracker status: ${error.message}\n`)
       process.exitCode = 1
     }
+  })
+
+program
+  .command('acl')
+  .description(
+    'print ACL SETUSER commands for a Redis user per role: the tracker, each sidecar (its own keys only), a monitor',
+  )
+  .option('--sidecar <id...>', 'a sidecar id (repeatable): user gf-sidecar-<id>')
+  .option('--monitor', 'also a read-only monitoring user (gf-monitor)')
+  .option('--no-tracker', 'leave the tracker user (gf-tracker) out')
+  .option('--namespace <name>', 'the key namespace the fleet uses', 'gf')
+  .option('--passwords <file>', '"<user> <password>" lines; users not listed get a generated password')
+  .option('--write-passwords <file>', 'write generated passwords to this new file (0600) instead of stderr')
+  .action(async (flags: AclFlags) => {
+    process.exitCode = await runAcl(flags, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    })
   })
 
 await program.parseAsync(process.argv)
