@@ -178,18 +178,19 @@ func writeConfig(o *genOptions) error {
 
 // chain holds what generating the next block needs.
 type chain struct {
-	o            *genOptions
-	rng          *rand.Rand
-	lastBlockID  blockID
-	lastCommit   []byte
-	lastState    []byte
-	partBufs     [][]byte
-	partBuf      []byte
-	sigBuf       []byte
-	batch        leveldb.Batch
-	stateBatch   leveldb.Batch
-	setCache     map[int64][]validator
-	evidenceHash []byte
+	o              *genOptions
+	rng            *rand.Rand
+	lastBlockID    blockID
+	lastCommit     []byte
+	lastCommitHash []byte
+	lastState      []byte
+	partBufs       [][]byte
+	partBuf        []byte
+	sigBuf         []byte
+	batch          leveldb.Batch
+	stateBatch     leveldb.Batch
+	setCache       map[int64][]validator
+	evidenceHash   []byte
 }
 
 func newChain(o *genOptions) *chain {
@@ -325,17 +326,16 @@ func (c *chain) saveBlock(bs, ss *leveldb.DB, h int64) error {
 	nextVals := c.validatorSet(c.valsVersion(h + 1))
 	params := c.params(c.paramsVersion(h))
 	blockTime := timestamp{seconds: genesisUnix + h}
-	lastCommit := c.lastCommit
+	lastCommit, lastCommitHash := c.lastCommit, c.lastCommitHash
 	if h == 1 {
-		lastCommit = encCommit(0, 0, blockID{}, nil) // the initial block's empty last commit
+		lastCommit, lastCommitHash = encCommit(0, 0, blockID{}, nil) // the initial block's empty last commit
 	}
-	lcHash := sha256.Sum256(lastCommit)
 	hdr := header{
 		chainID:            o.chainID,
 		height:             h,
 		time:               blockTime,
 		lastBlockID:        c.lastBlockID,
-		lastCommitHash:     lcHash[:],
+		lastCommitHash:     lastCommitHash,
 		dataHash:           c.random32(),
 		validatorsHash:     validatorSetHash(vals),
 		nextValidatorsHash: validatorSetHash(nextVals),
@@ -354,7 +354,7 @@ func (c *chain) saveBlock(bs, ss *leveldb.DB, h int64) error {
 	for i := range vals {
 		sigs[i] = commitSig{address: vals[i].address, time: timestamp{seconds: blockTime.seconds + 1, nanos: int32(i * 1000)}, signature: c.sigBuf[i*64 : i*64+64]}
 	}
-	seenCommit := encCommit(h, 0, id, sigs)
+	seenCommit, seenCommitHash := encCommit(h, 0, id, sigs)
 
 	// BlockStore.SaveBlock: parts first, then meta, hash, last commit, seen commit, in one batch.
 	b := &c.batch
@@ -403,7 +403,7 @@ func (c *chain) saveBlock(bs, ss *leveldb.DB, h int64) error {
 		return err
 	}
 	c.lastBlockID = id
-	c.lastCommit = seenCommit
+	c.lastCommit, c.lastCommitHash = seenCommit, seenCommitHash
 	return nil
 }
 

@@ -106,6 +106,8 @@ func runDump(args []string) (interface{}, error) {
 	fs := newFlags("dump")
 	path := fs.String("db", "", "store directory")
 	out := fs.String("out", "", "output file")
+	prefix := fs.String("prefix", "", "only keys starting with this (ASCII) prefix")
+	keysOnly := fs.Bool("keys-only", false, "write hex(key) lines without values")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -126,9 +128,17 @@ func runDump(args []string) (interface{}, error) {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	keys := 0
-	it := db.NewIterator(nil, nil)
+	var r *util.Range
+	if *prefix != "" {
+		r = util.BytesPrefix([]byte(*prefix))
+	}
+	it := db.NewIterator(r, nil)
 	for it.Next() {
-		fmt.Fprintf(w, "%x\t%x\n", it.Key(), it.Value())
+		if *keysOnly {
+			fmt.Fprintf(w, "%x\n", it.Key())
+		} else {
+			fmt.Fprintf(w, "%x\t%x\n", it.Key(), it.Value())
+		}
 		keys++
 	}
 	it.Release()

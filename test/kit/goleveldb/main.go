@@ -19,7 +19,7 @@ type command struct {
 var commands = map[string]command{
 	"gen":     {"--home DIR --chain-id ID --blocks N [--parts 2] [--part-size 3000] [--validators 4] [--validator-change-every N] [--params-change-every N] [--abci-response-size BYTES] [--seed N] [--no-close]", runGen},
 	"digest":  {"--db DIR", runDigest},
-	"dump":    {"--db DIR --out FILE", runDump},
+	"dump":    {"--db DIR --out FILE [--prefix ASCII] [--keys-only]", runDump},
 	"get":     {"--db DIR --key-hex HEX", runGet},
 	"put":     {"--db DIR --key-hex HEX (value: raw bytes on stdin)", runPut},
 	"del":     {"--db DIR --key-hex HEX", runDel},

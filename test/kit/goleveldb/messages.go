@@ -104,18 +104,21 @@ type commitSig struct {
 
 // CommitSig { BlockIDFlag block_id_flag = 1; bytes validator_address = 2; Timestamp timestamp = 3; bytes signature = 4; }
 // Commit { int64 height = 1; int32 round = 2; BlockID block_id = 3; repeated CommitSig signatures = 4; }
-func encCommit(height int64, round int32, id blockID, sigs []commitSig) []byte {
+// Also returns Commit.Hash(): the merkle root of the encoded CommitSigs (what the next header's last_commit_hash holds).
+func encCommit(height int64, round int32, id blockID, sigs []commitSig) ([]byte, []byte) {
 	b := appendInt(nil, 1, height)
 	b = appendInt(b, 2, int64(round))
 	b = appendMsg(b, 3, encBlockID(id))
-	for _, s := range sigs {
+	encoded := make([][]byte, len(sigs))
+	for i, s := range sigs {
 		sb := appendInt(nil, 1, 2) // BLOCK_ID_FLAG_COMMIT
 		sb = appendBytes(sb, 2, s.address)
 		sb = appendMsg(sb, 3, encTimestamp(s.time))
 		sb = appendBytes(sb, 4, s.signature)
+		encoded[i] = sb
 		b = appendMsg(b, 4, sb)
 	}
-	return b
+	return b, merkleRoot(encoded)
 }
 
 // BlockMeta { BlockID block_id = 1; int64 block_size = 2; Header header = 3; int64 num_txs = 4; }

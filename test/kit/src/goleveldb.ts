@@ -162,8 +162,15 @@ export interface GoleveldbTool {
   generateHome(o: GenerateHomeOptions): Promise<GenerateHomeResult>
   /** Opens the store as a node does, reads everything, closes. */
   digest(db: string): Promise<GoleveldbDigest>
-  /** One `hex(key)\thex(value)` line per key, in key order. */
-  dump(db: string, outFile: string): Promise<void>
+  /**
+   * One `hex(key)\thex(value)` line per key, in key order (`keysOnly`: `hex(key)` lines). `prefix` limits it to
+   * the keys starting with that ASCII prefix.
+   */
+  dump(
+    db: string,
+    outFile: string,
+    options?: { prefix?: string; keysOnly?: boolean },
+  ): Promise<{ keys: number }>
   get(db: string, key: string | Buffer): Promise<Buffer | undefined>
   /** A synced put (a node's SetSync). */
   put(db: string, key: string | Buffer, value: Buffer): Promise<void>
@@ -370,8 +377,12 @@ function makeTool(binary: string): GoleveldbTool {
       return call(generateResultSchema, 'gen', o.home, args)
     },
     digest: (db) => call(digestSchema, 'digest', db, ['--db', db]),
-    async dump(db, outFile) {
-      await call(dumpSchema, 'dump', db, ['--db', db, '--out', outFile])
+    async dump(db, outFile, options = {}) {
+      const args = ['--db', db, '--out', outFile]
+      if (options.prefix !== undefined && options.prefix !== '') args.push('--prefix', options.prefix)
+      if (options.keysOnly === true) args.push('--keys-only')
+      const r = await call(dumpSchema, 'dump', db, args)
+      return { keys: r.keys }
     },
     async get(db, key) {
       const r = await call(getSchema, 'get', db, ['--db', db, '--key-hex', keyHex(key)])

@@ -25,7 +25,10 @@ function stores(home: string) {
   return { blocks: path.join(home, 'data', 'blockstore.db'), state: path.join(home, 'data', 'state.db') }
 }
 
-describe('goleveldb kit: generateHome', () => {
+// Generous timeouts: the CI machine is shared, and generation and goleveldb opens are real disk work.
+const SLOW = { timeout: 300_000 }
+
+describe('goleveldb kit: generateHome', SLOW, () => {
   it('writes both stores and a goleveldb config.toml', async () => {
     const home = path.join(tmp.path, 'gen')
     const r = await gl.generateHome({ home, chainId: 'kit-1', blocks: 300 })
@@ -92,12 +95,12 @@ describe('goleveldb kit: generateHome', () => {
   })
 })
 
-describe('goleveldb kit: reading and editing', () => {
+describe('goleveldb kit: reading and editing', SLOW, () => {
   let home: string
   beforeAll(async () => {
     home = path.join(tmp.path, 'kv')
     await gl.generateHome({ home, chainId: 'kit-1', blocks: 20 })
-  })
+  }, 300_000)
 
   it('get, put and del round trip (string and binary keys)', async () => {
     const db = stores(home).blocks
@@ -161,7 +164,7 @@ describe('goleveldb kit: reading and editing', () => {
   })
 })
 
-describe('goleveldb kit: prune (CometBFT v0.37 PruneBlocks + PruneStates on goleveldb)', () => {
+describe('goleveldb kit: prune (CometBFT v0.37 PruneBlocks + PruneStates on goleveldb)', SLOW, () => {
   // 2,500 blocks; validator changes in blocks 300, 600, … (effective at +2), params changes in 700, 1400, …
   // (effective at +1). Prune to 2000: blocks [1, 2000) go; PruneStates(1, 2000) keeps the full set the pointer at
   // 2000 refers to (lhc 1802 = change in block 1800) and the params at their lhc (1401 = change in block 1400).
@@ -180,7 +183,7 @@ describe('goleveldb kit: prune (CometBFT v0.37 PruneBlocks + PruneStates on gole
       paramsChangeEvery: 700,
     })
     result = await gl.prune(home, { untilHeight: until, states: true })
-  })
+  }, 300_000)
 
   it('reports what it did', () => {
     expect(result.blocksPruned).toBe(until - 1)
