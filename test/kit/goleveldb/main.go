@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 )
 
 type command struct {
@@ -46,15 +47,49 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	// GF_GOLEVELDB_CPUPROFILE=<file> writes a CPU profile of the run (go tool pprof) to see where time goes.
+	if file := os.Getenv("GF_GOLEVELDB_CPUPROFILE"); file != "" {
+		if _, err := startCPUProfile(file); err != nil {
+			fmt.Fprintf(os.Stderr, "gf-goleveldb: cpu profile: %v\n", err)
+		}
+	}
 	out, err := c.run(os.Args[2:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gf-goleveldb %s: %v\n", os.Args[1], err)
-		os.Exit(1)
+		exit(1)
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
 		fmt.Fprintf(os.Stderr, "gf-goleveldb %s: writing the result: %v\n", os.Args[1], err)
-		os.Exit(1)
+		exit(1)
 	}
+	exit(0)
+}
+
+// exitHooks run before the process exits (os.Exit skips deferred calls).
+var exitHooks []func()
+
+func exit(code int) {
+	for _, f := range exitHooks {
+		f()
+	}
+	os.Exit(code)
+}
+
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	stop := func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+	exitHooks = append(exitHooks, stop)
+	return stop, nil
 }
 
 // newFlags returns a flag set that reports errors instead of exiting, naming the subcommand.
