@@ -214,7 +214,7 @@ let building: Promise<GoleveldbTool> | null = null
 /** Builds the tool once per process (cached on disk by the hash of its sources) and returns it. */
 export function goleveldbTool(): Promise<GoleveldbTool> {
   if (building === null) {
-    building = buildBinary().then(makeTool)
+    building = buildGoleveldbBinary().then(makeTool)
     building.catch(() => {
       building = null
     })
@@ -268,14 +268,17 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
-async function buildBinary(): Promise<string> {
+/**
+ * Builds the tool into `<cacheRoot>/ghostfleet-goleveldb-<hash of the Go sources>/gf-goleveldb` unless it is
+ * there already, and returns its path. Safe when several processes build at once: each builds into its own
+ * temporary file and rename() makes the finished binary appear atomically (the last one wins; they are identical).
+ */
+export async function buildGoleveldbBinary(cacheRoot: string = os.tmpdir()): Promise<string> {
   requireGoleveldb()
-  const dir = path.join(os.tmpdir(), `ghostfleet-goleveldb-${sourceHash()}`)
+  const dir = path.join(cacheRoot, `ghostfleet-goleveldb-${sourceHash()}`)
   const binary = path.join(dir, BINARY_NAME)
   if (await isFile(binary)) return binary
   await mkdir(dir, { recursive: true })
-  // Several test processes may build at once: each writes its own temporary file, and rename() makes the
-  // finished binary appear atomically (the last one wins; they are identical).
   const tmp = path.join(dir, `${BINARY_NAME}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   const result = await run('go', ['build', '-o', tmp, '.'], { cwd: SOURCE_DIR, env: goBuildEnv() })
   if (result.code !== 0) {

@@ -13,6 +13,7 @@
  */
 export { type EventuallyOptions, eventually } from './eventually.js'
 export {
+  buildGoleveldbBinary,
   type GenerateHomeOptions,
   type GenerateHomeResult,
   type GoleveldbCompactResult,

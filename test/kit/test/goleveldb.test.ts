@@ -1,7 +1,14 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type GoleveldbTool, GoleveldbToolError, goleveldbTool, requireGoleveldb } from '../src/goleveldb.js'
+import {
+  buildGoleveldbBinary,
+  type GoleveldbTool,
+  GoleveldbToolError,
+  goleveldbTool,
+  requireGoleveldb,
+} from '../src/goleveldb.js'
+import { runProcess } from '../src/process.js'
 import { type TempDir, tempDir } from '../src/temp.js'
 
 // The kit's own behaviour. Decoding generated records with Ghostfleet's CometBFT decoders, and reproducing the
@@ -27,6 +34,22 @@ function stores(home: string) {
 
 // Generous timeouts: the CI machine is shared, and generation and goleveldb opens are real disk work.
 const SLOW = { timeout: 300_000 }
+
+describe('goleveldb kit: build', SLOW, () => {
+  it('concurrent builds into one cache directory all succeed and leave one binary', async () => {
+    const root = path.join(tmp.path, 'cache')
+    const built = await Promise.all([1, 2, 3].map(() => buildGoleveldbBinary(root)))
+    expect(new Set(built).size).toBe(1)
+    const dir = path.dirname(built[0]!)
+    expect(await readdir(dir)).toEqual(['gf-goleveldb'])
+    // It runs: without a subcommand it prints its usage and exits 2.
+    const r = await runProcess(built[0]!, [])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/usage: gf-goleveldb <command>/)
+    // A second call finds the cached binary.
+    expect(await buildGoleveldbBinary(root)).toBe(built[0])
+  })
+})
 
 describe('goleveldb kit: generateHome', SLOW, () => {
   it('writes both stores and a goleveldb config.toml', async () => {
