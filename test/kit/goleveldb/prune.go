@@ -21,6 +21,7 @@ type pruneResult struct {
 	BlocksMs      int64    `json:"blocksMs"`
 	StatesMs      int64    `json:"statesMs"`
 	CompactMs     *int64   `json:"compactMs,omitempty"`
+	WallMs        int64    `json:"wallMs"`
 	BytesBefore   int64    `json:"bytesBefore"`
 	BytesAfter    int64    `json:"bytesAfter"`
 	JournalErrors []string `json:"journalErrors"`
@@ -40,6 +41,7 @@ func runPrune(args []string) (interface{}, error) {
 	}
 	bsPath := filepath.Join(*home, "data", "blockstore.db")
 	ssPath := filepath.Join(*home, "data", "state.db")
+	wallStart := time.Now()
 	res := pruneResult{BytesBefore: dirBytes(bsPath) + dirBytes(ssPath), JournalErrors: []string{}}
 	bs, err := openExisting(bsPath)
 	if err != nil {
@@ -94,6 +96,7 @@ func runPrune(args []string) (interface{}, error) {
 	if err := ss.Close(); err != nil {
 		return nil, fmt.Errorf("%s: close: %w", ssPath, err)
 	}
+	res.WallMs = time.Since(wallStart).Milliseconds()
 	res.JournalErrors = append(bs.journalErrors(), ss.journalErrors()...)
 	res.BytesAfter = dirBytes(bsPath) + dirBytes(ssPath)
 	return res, nil

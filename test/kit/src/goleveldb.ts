@@ -135,6 +135,8 @@ const pruneSchema = z.object({
   blocksMs: z.number().int().nonnegative(),
   statesMs: z.number().int().nonnegative(),
   compactMs: z.number().int().nonnegative().optional(),
+  /** The whole run: opening both stores, pruning, compaction (if asked) and closing. */
+  wallMs: z.number().int().nonnegative(),
   /** Sum of the file sizes of both store directories. */
   bytesBefore: z.number().int().nonnegative(),
   bytesAfter: z.number().int().nonnegative(),
