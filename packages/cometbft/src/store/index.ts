@@ -174,8 +174,20 @@ export {
 export { type FieldTag, ProtoReader, ProtoWriter, WireType } from './proto-wire.js'
 export {
   checkPruneHeight,
-  databaseBytes,
+  findPrunableBlocks,
   loadBlockStoreState,
+  type PrunableBlocks,
+} from './prune-blocks.js'
+export { flushToTables } from './prune-db.js'
+export { checkStoreFiles, databaseBytes, resolveDataDir } from './prune-preflight.js'
+export {
+  findPrunableStates,
+  type PrunableStates,
+  type StateKeepSets,
+  stateKeepSets,
+} from './prune-states.js'
+export {
+  DEFAULT_PRUNE_BATCH_HEIGHTS,
   type PruneOptions,
   type PruneProgress,
   type PruneResult,
@@ -183,9 +195,6 @@ export {
   pruneBlocks,
   pruneHome,
   pruneStates,
-  resolveDataDir,
-  type StateKeepSets,
-  stateKeepSets,
 } from './pruner.js'
 export {
   type BlockParams,

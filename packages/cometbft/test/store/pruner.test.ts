@@ -1,11 +1,18 @@
-import { rm } from 'node:fs/promises'
+/**
+ * The offline pruner on goleveldb-written homes (the kit's `generateHome`): what goleveldb sees afterwards, compared
+ * with CometBFT's own PruneBlocks/PruneStates run on goleveldb (`tool.prune`) on an identical copy; the refusals,
+ * each with every file byte-identical afterwards.
+ */
+import { spawn } from 'node:child_process'
+import { open, rm, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, type GoleveldbTool, goleveldbTool, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { ClassicLevel } from 'classic-level'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
-  ChainStore,
   DatabaseLockedError,
+  databaseBytes,
+  decodeBlockMetaIds,
   decodeBlockStoreState,
   encodeValidatorsInfo,
   type PruneProgress,
@@ -14,15 +21,39 @@ import {
   pruneHome,
   pruneStates,
   StoreNotFoundError,
-  SyntheticChain,
   VERSION_KEY,
   validatorsKey,
 } from '../../src/store/index.js'
-import { chainOptions, SECOND_SET, STANDARD_CHANGES } from './chain-fixtures.js'
-import { dumpDb } from './helpers.js'
-import { copyHome, expectedAfterPrune, keysOf, makeHome, type Snapshot, snapshot } from './prune-fixtures.js'
+import {
+  classicLevelSha256,
+  expectedAfterPrune,
+  fileHashes,
+  type GoleveldbHomeSpec,
+  goleveldbHome,
+  goleveldbSnapshot,
+  goleveldbView,
+  keysOf,
+  type Snapshot,
+} from './prune-fixtures.js'
 
+/** Small but with everything the pruner must handle: several validator-set and params changes, two parts. */
+const SMALL: GoleveldbHomeSpec = {
+  chainId: 'gf-prune-small',
+  blocks: 300,
+  partsPerBlock: 2,
+  partSize: 400,
+  validatorChangeEvery: 40,
+  paramsChangeEvery: 70,
+  abciResponseSize: 200,
+  seed: 5,
+}
+
+let tool: GoleveldbTool
 let tmp: TempDir
+
+beforeAll(async () => {
+  tool = await goleveldbTool()
+}, 300_000)
 
 beforeEach(async () => {
   tmp = await tempDir('gf-prune-')
@@ -32,347 +63,370 @@ afterEach(async () => {
   await tmp.remove()
 })
 
+async function smallHome(name: string) {
+  return await goleveldbHome(tool, path.join(tmp.path, name), SMALL)
+}
+
 function blockStoreOf(s: Snapshot) {
-  return decodeBlockStoreState(Buffer.from(s.blocks.get('blockStore')!, 'hex'))
+  return decodeBlockStoreState(Buffer.from(s.blocks.get('blockStore') as string, 'hex'))
 }
 
-/** Every key that survived kept its value. */
-function expectValuesUnchanged(before: Snapshot, after: Snapshot) {
-  for (const [k, v] of after.blocks) if (k !== 'blockStore') expect(v, k).toBe(before.blocks.get(k))
-  for (const [k, v] of after.states) expect(v, k).toBe(before.states.get(k))
+async function expectGoleveldbSeesTheSame(dataDirA: string, dataDirB: string) {
+  const a = await goleveldbView(tool, dataDirA)
+  const b = await goleveldbView(tool, dataDirB)
+  expect(a.blocks.journalErrors).toEqual([])
+  expect(a.states.journalErrors).toEqual([])
+  expect({ ...a.blocks, journalErrors: [] }).toEqual({ ...b.blocks, journalErrors: [] })
+  expect({ ...a.states, journalErrors: [] }).toEqual({ ...b.states, journalErrors: [] })
+  return a
 }
 
-async function rawPut(location: string, key: Buffer, value: Buffer) {
-  const db = new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
-  await db.put(key, value)
-  await db.close()
-}
+describe('pruneHome on a goleveldb-written home', () => {
+  it('leaves what CometBFT PruneBlocks + PruneStates on goleveldb leave, as goleveldb and classic-level read it', async () => {
+    const { home, dataDir } = await smallHome('home')
+    const ref = await smallHome('ref')
+    const go = await tool.prune(ref.home, { untilHeight: 250, states: true })
+    expect(go.journalErrors).toEqual([])
 
-describe('pruneHome on a synthetic chain with validator and params changes', () => {
-  it('leaves exactly the keys CometBFT leaves, in several batches', async () => {
-    const { home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 60, { changes: STANDARD_CHANGES })
-    const before = await snapshot(dataDir)
     const progress: PruneProgress[] = []
     const result = await pruneHome({
       home,
-      untilHeight: 30,
+      untilHeight: 250,
       batchSize: 7,
       onProgress: (p) => progress.push(p),
     })
-    const after = await snapshot(dataDir)
-
-    // Validators changed at 12 (full set there); 30 points at 12. Params changed at 21; 30 points at 21.
-    const keep = { validators: [12], consensusParams: [21] }
-    expect(keysOf(after)).toEqual(expectedAfterPrune(before, 1, 30, keep))
-    expectValuesUnchanged(before, after)
-    expect(blockStoreOf(after)).toEqual({ base: 30, height: 60 })
     expect(result).toMatchObject({
       fromBase: 1,
-      toBase: 30,
-      height: 60,
-      blocksPruned: 29,
-      statesPruned: 29,
+      toBase: 250,
+      height: 300,
+      blocksPruned: 249,
+      statesPruned: 249,
       noop: false,
-      kept: keep,
       dataDir,
     })
-    expect(result.bytesBefore).toBeGreaterThan(0)
-    expect(result.bytesAfter).toBeGreaterThan(0)
-    expect(result.durationMs).toBeGreaterThanOrEqual(0)
-
-    // Spelled out for the record: what remains of the block store.
-    const blockKeys = [...after.blocks.keys()]
-    expect(blockKeys.filter((k) => k.startsWith('H:')).length).toBe(31) // 30..60
-    expect(blockKeys.filter((k) => k.startsWith('SC:')).length).toBe(31)
-    expect(blockKeys.filter((k) => k.startsWith('BH:')).length).toBe(31)
-    // C:h is written when h+1 is saved: C:30..C:59 remain, plus C:0 (below the original base, never pruned).
-    expect(blockKeys.filter((k) => k.startsWith('C:')).sort()).toEqual(
-      ['C:0', ...Array.from({ length: 30 }, (_, i) => `C:${30 + i}`)].sort(),
-    )
-    expect(after.states.has('validatorsKey:29')).toBe(false)
-    expect(after.states.has('validatorsKey:12')).toBe(true)
-    expect(after.states.has('consensusParamsKey:21')).toBe(true)
-    expect(after.states.has('abciResponsesKey:29')).toBe(false)
-    expect(after.states.has('abciResponsesKey:30')).toBe(true)
-    expect(after.states.get('stateKey')).toBe(before.states.get('stateKey'))
-
-    // 29 heights in batches of 7: 5 state batches and 5 block batches, the last one reaching 29.
-    expect(progress.filter((p) => p.phase === 'blocks').map((p) => p.done)).toEqual([7, 14, 21, 28, 29])
-    expect(progress.filter((p) => p.phase === 'states').map((p) => p.done)).toEqual([7, 14, 21, 28, 29])
-    expect(progress.every((p) => p.total === 29)).toBe(true)
-
-    // The pruned node still serves every height ≥ 30 and keeps growing.
-    const store = await ChainStore.open(dataDir)
-    try {
-      expect([store.base(), store.height()]).toEqual([30, 60])
-      expect(await store.loadBlock(29)).toBeNull()
-      expect((await store.loadBlock(30))!.block.header.height).toBe(30)
-      for (let h = 30; h <= 62; h++) expect(await store.loadValidators(h), `validators ${h}`).not.toBeNull()
-      for (let h = 30; h <= 61; h++) expect(await store.loadConsensusParams(h), `params ${h}`).not.toBeNull()
-      const chain = await SyntheticChain.resume(store, chainOptions())
-      await store.appendBlocks(chain.take(3))
-      expect(store.height()).toBe(63)
-    } finally {
-      await store.close()
+    expect(go.blocksPruned).toBe(249)
+    const seen = await expectGoleveldbSeesTheSame(dataDir, ref.dataDir)
+    expect(seen.blocks.blockStore).toEqual({ base: 250, height: 300 })
+    expect(seen.blocks.prefixes['H:']).toBe(51)
+    // classic-level reads exactly what goleveldb reads.
+    for (const db of ['blockstore.db', 'state.db']) {
+      const cl = await classicLevelSha256(path.join(dataDir, db))
+      const gl = db === 'state.db' ? seen.states : seen.blocks
+      expect(cl).toEqual({ keys: gl.keys, sha256: gl.sha256 })
     }
-  })
-
-  it('is a no-op when re-run with the same height, and prunes further on a higher one', async () => {
-    const { home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 60, { changes: STANDARD_CHANGES })
-    const original = await snapshot(dataDir)
-    await pruneHome({ home, untilHeight: 30 })
-    const once = await snapshot(dataDir)
-    const again = await pruneHome({ home, untilHeight: 30 })
-    expect(again).toMatchObject({ noop: true, fromBase: 30, toBase: 30, blocksPruned: 0, statesPruned: 0 })
-    expect(await snapshot(dataDir)).toEqual(once)
-
-    const further = await pruneHome({ home, untilHeight: 50, batchSize: 6 })
-    expect(further).toMatchObject({
-      fromBase: 30,
-      toBase: 50,
-      blocksPruned: 20,
-      kept: { validators: [42], consensusParams: [] },
-    })
-    const after = await snapshot(dataDir)
-    // validatorsKey:12 and consensusParamsKey:21 were kept by the first prune and are below this run's base: they
-    // stay behind, exactly as with CometBFT ("some old states are left behind").
-    const expected = expectedAfterPrune(original, 1, 50, { validators: [12, 42], consensusParams: [21] })
-    expect(keysOf(after)).toEqual(expected)
-    expectValuesUnchanged(original, after)
-  })
-
-  it('prunes up to the latest height, keeping only the top block', async () => {
-    const { home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 25, { changes: STANDARD_CHANGES })
-    const before = await snapshot(dataDir)
-    const result = await pruneHome({ home, untilHeight: 25 })
-    const after = await snapshot(dataDir)
-    expect(result.blocksPruned).toBe(24)
-    expect(keysOf(after)).toEqual(
-      expectedAfterPrune(before, 1, 25, { validators: [12], consensusParams: [21] }),
+    // Blocks in batches of 7 heights, then the flush of blockstore.db, then the states, then the flush of state.db.
+    const phases = progress.map((p) => p.phase).filter((p, i, all) => p !== all[i - 1])
+    expect(phases).toEqual(['blocks', 'flush', 'states', 'flush'])
+    expect(progress.filter((p) => p.phase === 'blocks').map((p) => p.done)).toEqual(
+      Array.from({ length: 36 }, (_, i) => Math.min((i + 1) * 7, 249)),
     )
-    expect([...after.blocks.keys()].filter((k) => k.startsWith('H:'))).toEqual(['H:25'])
-    expect([...after.blocks.keys()].filter((k) => k.startsWith('C:'))).toEqual(['C:0'])
-    expect(blockStoreOf(after)).toEqual({ base: 25, height: 25 })
   })
 
-  it('keeps the checkpoint and the last change that a pointer leads to', async () => {
-    const { home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 40, {
-      chain: { initialHeight: 99_990 },
-    })
-    const before = await snapshot(dataDir)
-    const result = await pruneHome({ home, untilHeight: 100_020, batchSize: 8 })
-    // validatorsKey:100020 → {lhc 99990}: lastStoredHeightFor(100020, 99990) = 100000 (checkpoint) and 99990 kept.
-    expect(result.kept).toEqual({ validators: [99_990, 100_000], consensusParams: [99_990] })
-    expect(keysOf(await snapshot(dataDir))).toEqual(
-      expectedAfterPrune(before, 99_990, 100_020, {
-        validators: [99_990, 100_000],
-        consensusParams: [99_990],
-      }),
-    )
+  it('blocks only: state.db is left alone and the block store equals PruneBlocks on goleveldb', async () => {
+    const { home, dataDir } = await smallHome('home')
+    const ref = await smallHome('ref')
+    await tool.prune(ref.home, { untilHeight: 120, states: false })
+    const statesBefore = await tool.digest(path.join(dataDir, 'state.db'))
+    const result = await pruneHome({ home, untilHeight: 120, statePruning: false })
+    expect(result).toMatchObject({ blocksPruned: 119, statesPruned: 0 })
+    await expectGoleveldbSeesTheSame(dataDir, ref.dataDir)
+    expect(await tool.digest(path.join(dataDir, 'state.db'))).toEqual(statesBefore)
+  })
+
+  it('up to the latest height keeps only the top block', async () => {
+    const { home, dataDir } = await smallHome('home')
+    const ref = await smallHome('ref')
+    await tool.prune(ref.home, { untilHeight: 300, states: true })
+    expect((await pruneHome({ home, untilHeight: 300 })).blocksPruned).toBe(299)
+    const seen = await expectGoleveldbSeesTheSame(dataDir, ref.dataDir)
+    expect(seen.blocks.prefixes['H:']).toBe(1)
+  })
+
+  it('a second prune also deletes what the first kept and no height at or above the new height needs (unlike CometBFT)', async () => {
+    const { home, dataDir } = await smallHome('home')
+    const original = await goleveldbSnapshot(tool, dataDir, tmp.path)
+    const first = await pruneHome({ home, untilHeight: 150 })
+    const second = await pruneHome({ home, untilHeight: 250, batchSize: 6 })
+    expect(second).toMatchObject({ fromBase: 150, toBase: 250, blocksPruned: 100 })
+    const after = await goleveldbSnapshot(tool, dataDir, tmp.path)
+    // The first prune's keep sets are below 150; the scan removes them now that only 250's keep sets matter.
+    expect(first.kept.validators.some((h) => !second.kept.validators.includes(h))).toBe(true)
+    expect(keysOf(after)).toEqual(expectedAfterPrune(original, 1, 250, second.kept))
+    expect(blockStoreOf(after)).toEqual({ base: 250, height: 300 })
+    // The same store pruned once to 250 by CometBFT on goleveldb: identical.
+    const ref = await smallHome('ref')
+    await tool.prune(ref.home, { untilHeight: 250, states: true })
+    await expectGoleveldbSeesTheSame(dataDir, ref.dataDir)
+  })
+
+  it('a run with base already at the height still deletes what is left below it, and is a no-op after that', async () => {
+    const { home, dataDir } = await smallHome('home')
+    const source = await smallHome('source')
+    await pruneHome({ home, untilHeight: 200 })
+    const done = await goleveldbView(tool, dataDir)
+    // Leftovers as a killed run can leave them (goleveldb dropped the batch that deleted them): height 77 whole.
+    const blocks = path.join(dataDir, 'blockstore.db')
+    const states = path.join(dataDir, 'state.db')
+    const meta = (await tool.get(path.join(source.dataDir, 'blockstore.db'), 'H:77')) as Buffer
+    for (const k of ['H:77', 'P:77:0', 'P:77:1', 'C:77', 'SC:77']) {
+      await tool.put(blocks, k, (await tool.get(path.join(source.dataDir, 'blockstore.db'), k)) as Buffer)
+    }
+    const hashKey = `BH:${Buffer.from(decodeBlockMetaIds(meta).hash).toString('hex')}`
+    await tool.put(blocks, hashKey, Buffer.from('77'))
+    for (const k of ['validatorsKey:77', 'consensusParamsKey:77', 'abciResponsesKey:77']) {
+      await tool.put(states, k, (await tool.get(path.join(source.dataDir, 'state.db'), k)) as Buffer)
+    }
+    const again = await pruneHome({ home, untilHeight: 200 })
+    expect(again).toMatchObject({ fromBase: 200, toBase: 200, blocksPruned: 1, statesPruned: 1, noop: false })
+    const after = await goleveldbView(tool, dataDir)
+    expect(after.blocks.sha256).toBe(done.blocks.sha256)
+    expect(after.states.sha256).toBe(done.states.sha256)
+    expect(await pruneHome({ home, untilHeight: 200 })).toMatchObject({ noop: true, blocksPruned: 0 })
   })
 
   it('keeps the target of a kept height that holds only a pointer (instead of materialising it)', async () => {
-    const changes = { 99991: { validatorSetUpdate: SECOND_SET } } // lhc 99993
-    const { home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 40, {
-      chain: { initialHeight: 99_990 },
-      changes,
-    })
-    // An odd history (e.g. a partial prune elsewhere): the entry at the change height lost its full set.
-    await rawPut(
-      path.join(dataDir, 'state.db'),
-      validatorsKey(99_993),
-      Buffer.from(encodeValidatorsInfo({ validatorSet: null, lastHeightChanged: 99_990 })),
+    const { home, dataDir } = await smallHome('home')
+    const states = path.join(dataDir, 'state.db')
+    // The first prune's keep set at 250 is the last validator change height; turn it into a pointer to 121 (an
+    // odd history, e.g. a partial prune elsewhere): then 121 must be kept as well.
+    const probe = await smallHome('probe')
+    const keep = (await pruneHome({ home: probe.home, untilHeight: 250 })).kept.validators
+    const lhc = keep[keep.length - 1] as number
+    await tool.put(
+      states,
+      validatorsKey(lhc),
+      Buffer.from(encodeValidatorsInfo({ validatorSet: null, lastHeightChanged: 121 })),
     )
-    const before = await snapshot(dataDir)
-    const result = await pruneHome({ home, untilHeight: 100_020 })
-    // 100020 → lhc 99993 and checkpoint 100000; 99993 is a pointer → 99990 is kept as well.
-    expect(result.kept.validators).toEqual([99_990, 99_993, 100_000])
-    const after = await snapshot(dataDir)
-    expect(keysOf(after)).toEqual(
-      expectedAfterPrune(before, 99_990, 100_020, {
-        validators: [99_990, 99_993, 100_000],
-        consensusParams: [99_990],
-      }),
-    )
+    const before = await goleveldbSnapshot(tool, dataDir, tmp.path)
+    const result = await pruneHome({ home, untilHeight: 250 })
+    expect(result.kept.validators).toEqual(expect.arrayContaining([121, lhc]))
+    const after = await goleveldbSnapshot(tool, dataDir, tmp.path)
+    expect(after.states.has('validatorsKey:121')).toBe(true)
+    expect(keysOf(after)).toEqual(expectedAfterPrune(before, 1, 250, result.kept))
   })
 
-  it('can leave state.db alone', async () => {
-    const { home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 30, { changes: STANDARD_CHANGES })
-    const before = await snapshot(dataDir)
-    const result = await pruneHome({ home, untilHeight: 20, statePruning: false })
-    const after = await snapshot(dataDir)
-    expect(result.statesPruned).toBe(0)
-    expect(after.states).toEqual(before.states)
-    expect(keysOf(after)).toEqual(
-      expectedAfterPrune(before, 1, 20, { validators: [], consensusParams: [] }, { statePruning: false }),
-    )
-  })
-
-  it('compacts on request, and reports sizes', async () => {
-    const { home } = await makeHome(path.join(tmp.path, 'home'), 400, { chain: { txCount: 10, txSize: 500 } })
+  it('--force-compact: goleveldb reads the same, and the bytes reported are what is on disk after closing', async () => {
+    const { home, dataDir } = await smallHome('home')
+    const plain = await smallHome('plain')
+    await pruneHome({ home: plain.home, untilHeight: 280 })
     const phases: string[] = []
+    const bytesOnDisk = async () =>
+      (await databaseBytes(path.join(dataDir, 'blockstore.db'))) +
+      (await databaseBytes(path.join(dataDir, 'state.db')))
+    const before = await bytesOnDisk()
     const result = await pruneHome({
       home,
-      untilHeight: 380,
+      untilHeight: 280,
       forceCompact: true,
       onProgress: (p) => phases.push(p.phase),
     })
     expect(phases.slice(-3)).toEqual(['compact', 'compact', 'compact'])
-    expect(result.bytesBefore).toBeGreaterThan(1_000_000)
-    expect(result.bytesAfter).toBeLessThan(result.bytesBefore / 4)
+    expect(result.bytesBefore).toBe(before)
+    expect(result.bytesAfter).toBe(await bytesOnDisk())
+    expect(result.bytesAfter).toBeLessThan(result.bytesBefore / 3)
+    await expectGoleveldbSeesTheSame(dataDir, plain.dataDir)
   })
 })
 
-describe('pruneHome refuses, changing nothing', () => {
+describe('pruneHome refuses, changing no file', () => {
   let home: string
   let dataDir: string
-  let before: Snapshot
 
   beforeEach(async () => {
-    ;({ home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 40, { changes: STANDARD_CHANGES }))
-    before = await snapshot(dataDir)
+    ;({ home, dataDir } = await smallHome('home'))
   })
 
   async function expectRefusal(
-    promise: Promise<unknown>,
+    run: () => Promise<unknown>,
     error: new (...args: never[]) => Error,
     message: RegExp | string,
   ) {
-    const err = await promise.then(
+    const before = await fileHashes(home)
+    const err = await run().then(
       () => null,
       (e: unknown) => e,
     )
     expect(err).toBeInstanceOf(error)
     expect((err as Error).message).toMatch(message)
-    expect(await snapshot(dataDir)).toEqual(before)
+    expect(await fileHashes(home)).toEqual(before)
   }
 
   it('heights CometBFT refuses, with its messages', async () => {
     await expectRefusal(
-      pruneHome({ home, untilHeight: 0 }),
+      () => pruneHome({ home, untilHeight: 0 }),
       PruneRefusedError,
       /^height must be greater than 0$/,
     )
     await expectRefusal(
-      pruneHome({ home, untilHeight: -3 }),
+      () => pruneHome({ home, untilHeight: 301 }),
       PruneRefusedError,
-      /^height must be greater than 0$/,
+      /^cannot prune beyond the latest height 300$/,
     )
     await expectRefusal(
-      pruneHome({ home, untilHeight: 41 }),
-      PruneRefusedError,
-      /^cannot prune beyond the latest height 40$/,
-    )
-    await pruneHome({ home, untilHeight: 20 })
-    before = await snapshot(dataDir)
-    await expectRefusal(
-      pruneHome({ home, untilHeight: 10 }),
-      PruneRefusedError,
-      /^cannot prune to height 10, it is lower than base height 20$/,
-    )
-    await expectRefusal(
-      pruneHome({ home, untilHeight: 2.5 }),
+      () => pruneHome({ home, untilHeight: 2.5 }),
       PruneRefusedError,
       /invalid prune options: untilHeight/,
     )
-  })
-
-  it('the v2 key layout', async () => {
-    await rawPut(path.join(dataDir, 'blockstore.db'), VERSION_KEY, Buffer.from('v2'))
-    before = await snapshot(dataDir)
+    await pruneHome({ home, untilHeight: 200 })
     await expectRefusal(
-      pruneHome({ home, untilHeight: 10 }),
+      () => pruneHome({ home, untilHeight: 100 }),
       PruneRefusedError,
-      /"v2" \(orderedcode\) key layout/,
+      /^cannot prune to height 100, it is lower than base height 200$/,
     )
   })
 
-  it('accepts an explicit v1 layout', async () => {
-    await rawPut(path.join(dataDir, 'blockstore.db'), VERSION_KEY, Buffer.from('v1'))
-    expect((await pruneHome({ home, untilHeight: 10 })).toBase).toBe(10)
+  it('the v2 key layout, in either database', async () => {
+    await tool.put(path.join(dataDir, 'blockstore.db'), VERSION_KEY, Buffer.from('v2'))
+    await expectRefusal(
+      () => pruneHome({ home, untilHeight: 10 }),
+      PruneRefusedError,
+      /blockstore\.db uses CometBFT's "v2" \(orderedcode\) key layout/,
+    )
+    await tool.put(path.join(dataDir, 'blockstore.db'), VERSION_KEY, Buffer.from('v1'))
+    await tool.put(path.join(dataDir, 'state.db'), VERSION_KEY, Buffer.from('v2'))
+    await expectRefusal(
+      () => pruneHome({ home, untilHeight: 10 }),
+      PruneRefusedError,
+      /state\.db uses CometBFT's "v2" \(orderedcode\) key layout/,
+    )
   })
 
-  it('a non-goleveldb backend and broken config files', async () => {
-    const { writeFile, mkdir } = await import('node:fs/promises')
-    await mkdir(path.join(home, 'config'))
-    await writeFile(path.join(home, 'config', 'config.toml'), 'db_backend = "rocksdb"\ndb_dir = "data"\n')
-    await expectRefusal(pruneHome({ home, untilHeight: 10 }), PruneRefusedError, /db_backend = "rocksdb"/)
-    await writeFile(path.join(home, 'config', 'config.toml'), 'db_backend = goleveldb\n')
-    await expectRefusal(pruneHome({ home, untilHeight: 10 }), PruneRefusedError, /not valid TOML/)
-    await writeFile(path.join(home, 'config', 'config.toml'), 'db_dir = 5\n')
-    await expectRefusal(pruneHome({ home, untilHeight: 10 }), PruneRefusedError, /db_dir/)
+  it('pebbledb and rocksdb backends, by name', async () => {
+    for (const backend of ['pebbledb', 'rocksdb']) {
+      await writeFile(
+        path.join(home, 'config', 'config.toml'),
+        `db_backend = "${backend}"\ndb_dir = "data"\n`,
+      )
+      await expectRefusal(
+        () => pruneHome({ home, untilHeight: 10 }),
+        PruneRefusedError,
+        new RegExp(`db_backend = "${backend}"; only goleveldb databases can be pruned`),
+      )
+    }
+  })
+
+  it('a missing MANIFEST', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const manifest = (await readFile(path.join(dataDir, 'state.db', 'CURRENT'), 'latin1')).trim()
+    await unlink(path.join(dataDir, 'state.db', manifest))
+    await expectRefusal(
+      () => pruneHome({ home, untilHeight: 10 }),
+      PruneRefusedError,
+      new RegExp(`state\\.db/${manifest} \\(named by CURRENT\\) is missing`),
+    )
+  })
+
+  it('a corrupt table file', async () => {
+    const { readdir } = await import('node:fs/promises')
+    const db = path.join(dataDir, 'blockstore.db')
+    await tool.compact(db) // a small store may still be all in goleveldb's journal: write tables
+    const table = (await readdir(db)).filter((f) => f.endsWith('.ldb')).sort()[0] as string
+    // Overwrite the end of the table (its footer) as a torn copy or a bad sector would.
+    const file = await open(path.join(db, table), 'r+')
+    const { size } = await file.stat()
+    await file.write(Buffer.alloc(16, 0xab), 0, 16, size - 16)
+    await file.close()
+    await expectRefusal(
+      () => pruneHome({ home, untilHeight: 10 }),
+      PruneRefusedError,
+      new RegExp(`${table} is not a valid LevelDB table \\(bad table magic number`),
+    )
+  })
+
+  it('a database held open by a goleveldb process (the node)', async () => {
+    const holder = spawn(tool.binary, ['hold', '--db', path.join(dataDir, 'state.db')], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    holder.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString()
+    })
+    try {
+      await eventually(() => expect(stderr).toContain('holding'), { description: 'goleveldb holds state.db' })
+      await expectRefusal(
+        () => pruneHome({ home, untilHeight: 10 }),
+        DatabaseLockedError,
+        /state\.db\/LOCK is flock\(\)ed by another process: stop the node before pruning/,
+      )
+    } finally {
+      holder.stdin.end()
+      await new Promise((resolve) => holder.once('exit', resolve))
+    }
+  })
+
+  it('a database held open by C++ LevelDB in this process (fcntl)', async () => {
+    const before = await goleveldbView(tool, dataDir)
+    const db = new ClassicLevel(path.join(dataDir, 'blockstore.db'), { createIfMissing: false })
+    await db.open()
+    try {
+      const files = await fileHashes(home)
+      const err = await pruneHome({ home, untilHeight: 10 }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(DatabaseLockedError)
+      expect((err as Error).message).toMatch(/blockstore\.db is locked by another process \(fcntl\)/)
+      // Our own open of blockstore.db (the fcntl lock) failed before touching a file; state.db was not opened.
+      expect(await fileHashes(path.join(dataDir, 'state.db'))).toEqual(
+        new Map([...files].filter(([k]) => k.startsWith('data/state.db/')).map(([k, v]) => [k.slice(14), v])),
+      )
+    } finally {
+      await db.close()
+    }
+    expect((await goleveldbView(tool, dataDir)).blocks.sha256).toBe(before.blocks.sha256)
   })
 
   it('missing databases', async () => {
     await rm(path.join(dataDir, 'state.db'), { recursive: true })
-    const err = await pruneHome({ home, untilHeight: 10 }).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(StoreNotFoundError)
-    expect((err as Error).message).toContain(path.join(dataDir, 'state.db'))
-    const blocks = await dumpDb(path.join(dataDir, 'blockstore.db'))
-    expect(new Map([...blocks].map(([k, v]) => [k, v.toString('hex')]))).toEqual(before.blocks)
+    await expectRefusal(
+      () => pruneHome({ home, untilHeight: 10 }),
+      StoreNotFoundError,
+      `no LevelDB database at ${path.join(dataDir, 'state.db')} (CURRENT missing)`,
+    )
     const noHome = await pruneHome({ home: path.join(tmp.path, 'nothing'), untilHeight: 10 }).catch(
       (e: unknown) => e,
     )
     expect(noHome).toBeInstanceOf(StoreNotFoundError)
   })
-
-  it('databases held open by this very process (fcntl)', async () => {
-    const store = await ChainStore.open(dataDir, { readOnly: true })
-    try {
-      const err = await pruneHome({ home, untilHeight: 10 }).catch((e: unknown) => e)
-      expect(err).toBeInstanceOf(DatabaseLockedError)
-      expect((err as Error).message).toMatch(/locked by another process \(fcntl\)/)
-    } finally {
-      await store.close()
-    }
-    expect(await snapshot(dataDir)).toEqual(before)
-  })
 })
 
 describe('pruneBlocks / pruneStates on open databases', () => {
-  it('match pruneHome and refuse what CometBFT refuses', async () => {
-    const { home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 50, { changes: STANDARD_CHANGES })
-    const refHome = path.join(tmp.path, 'ref')
-    await copyHome(home, refHome)
-    await pruneHome({ home: refHome, untilHeight: 33 })
-    const open = (db: string) =>
-      new ClassicLevel<Buffer, Buffer>(path.join(dataDir, db), {
+  it('leave what pruneHome leaves', async () => {
+    const { dataDir } = await smallHome('home')
+    const ref = await smallHome('ref')
+    await pruneHome({ home: ref.home, untilHeight: 133 })
+    const openDb = async (db: string) => {
+      const d = new ClassicLevel<Buffer, Buffer>(path.join(dataDir, db), {
         keyEncoding: 'buffer',
         valueEncoding: 'buffer',
       })
-    const blockDb = open('blockstore.db')
-    const stateDb = open('state.db')
+      await d.open()
+      return d
+    }
+    const blockDb = await openDb('blockstore.db')
+    const stateDb = await openDb('state.db')
     try {
       const batches: number[] = []
-      expect(await pruneBlocks(blockDb, 33, { batchSize: 10, onBatch: (done) => batches.push(done) })).toBe(
-        32,
+      expect(await pruneBlocks(blockDb, 133, { batchSize: 50, onBatch: (done) => batches.push(done) })).toBe(
+        132,
       )
-      expect(batches).toEqual([10, 20, 30, 32])
-      expect(await pruneStates(stateDb, 1, 33)).toBe(32)
-      await expect(pruneStates(stateDb, 33, 33)).rejects.toThrow(
-        'from height 33 must be lower than to height 33',
-      )
-      await expect(pruneStates(stateDb, 0, 33)).rejects.toThrow(
-        'from height 0 and to height 33 must be greater than 0',
-      )
-      await expect(pruneStates(stateDb, 1, 60)).rejects.toThrow('validators at height 60 not found')
+      expect(batches).toEqual([50, 100, 132])
+      expect(await pruneStates(stateDb, 133)).toBe(132)
+      await expect(pruneStates(stateDb, 400)).rejects.toThrow('validators at height 400 not found')
       await expect(pruneBlocks(blockDb, 20)).rejects.toThrow(
-        'cannot prune to height 20, it is lower than base height 33',
+        'cannot prune to height 20, it is lower than base height 133',
       )
     } finally {
       await blockDb.close()
       await stateDb.close()
     }
-    expect(await snapshot(dataDir)).toEqual(await snapshot(path.join(refHome, 'data')))
+    await expectGoleveldbSeesTheSame(dataDir, ref.dataDir)
   })
 })
 
 describe('pruneHome honours db_dir', () => {
   it('relative and absolute', async () => {
-    const { dataDir } = await makeHome(path.join(tmp.path, 'src'), 20)
+    const { dataDir } = await smallHome('src')
     const home = path.join(tmp.path, 'home')
-    await copyHome(dataDir, path.join(home, 'chaindata'))
-    const { writeFile, mkdir } = await import('node:fs/promises')
+    const { cp, mkdir } = await import('node:fs/promises')
+    await cp(dataDir, path.join(home, 'chaindata'), { recursive: true })
     await mkdir(path.join(home, 'config'))
     await writeFile(
       path.join(home, 'config', 'config.toml'),
