@@ -165,6 +165,13 @@ describe('goleveldb kit: reading and editing', SLOW, () => {
     for (let i = 1; i < keys.length; i++) expect(Buffer.compare(keys[i - 1]!, keys[i]!)).toBe(-1)
     const stateLine = lines.find((l) => l.startsWith(Buffer.from('stateKey').toString('hex')))
     expect(stateLine?.split('\t')[1]).toBe((await gl.get(db, 'stateKey'))?.toString('hex'))
+    // prefix and keysOnly
+    const vOut = path.join(tmp.path, 'validators.keys')
+    const r = await gl.dump(db, vOut, { prefix: 'validatorsKey:', keysOnly: true })
+    const vKeys = (await readFile(vOut, 'utf8')).trimEnd().split('\n')
+    expect(r.keys).toBe(d.prefixes['validatorsKey:'])
+    expect(vKeys).toHaveLength(r.keys)
+    for (const k of vKeys) expect(Buffer.from(k, 'hex').toString('latin1')).toMatch(/^validatorsKey:\d+$/)
   })
 
   it('compact keeps the content', async () => {
