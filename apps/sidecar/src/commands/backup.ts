@@ -6,6 +6,7 @@ import {
   type Compression,
   createBackup,
 } from '../storage/backup.js'
+import { BACKUP_MANIFEST_NAME } from '../storage/backup-manifest.js'
 import { formatBytes } from './format.js'
 import type { Output } from './prune.js'
 
@@ -40,8 +41,16 @@ export async function runBackup(options: BackupCommandOptions, output: Output): 
           `${(result.durationMs / 1000).toFixed(1)} s)`,
       )
     }
+    for (const swept of result.sweptPartials)
+      output.out(`removed ${swept}, left behind by an interrupted backup whose process is gone`)
     for (const removed of result.removed)
       output.out(`removed old backup ${removed} (keeping ${options.maxBackups})`)
+    if (result.notOurs.length > 0 && options.maxBackups > 0) {
+      output.err(
+        `warning: left alone (no ${BACKUP_MANIFEST_NAME}, so not made by ghostfleet, and never deleted by ` +
+          `--max-backups): ${result.notOurs.join(', ')}`,
+      )
+    }
     return BACKUP_EXIT.ok
   } catch (error) {
     if (

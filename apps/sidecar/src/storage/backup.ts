@@ -1,12 +1,36 @@
 import { spawn } from 'node:child_process'
-import { cp, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { access, cp, mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import { ChainStore, readNodeConfig } from '@ghostfleet/cometbft'
+import {
+  type BlockStoreState,
+  decodeState,
+  type FlockHold,
+  holdFlock,
+  LevelDbCorruptionError,
+  LockCheckError,
+  openReadOnlyStore,
+  readBlockStoreState,
+  readNodeConfig,
+  STATE_KEY,
+  UnsupportedLevelDbError,
+} from '@ghostfleet/cometbft'
+import { parentPid } from '../supervisor/process-inspect.js'
+import { SIDECAR_VERSION } from '../version.js'
+import {
+  BACKUP_MANIFEST_NAME,
+  type BackupManifest,
+  companionManifestPath,
+  ownBackupManifest,
+  writeBackupManifest,
+} from './backup-manifest.js'
+import { partialName, sweepDeadPartials } from './backup-partials.js'
 import {
   describeLocked,
   findLockedDatabases,
   LockCheckUnavailableError,
   type LockedDatabase,
+  NODE_DATABASES,
 } from './database-locks.js'
 import { directoryBytes } from './directory-size.js'
 import { lockedPrunedDatabases } from './offline-prune.js'
@@ -16,10 +40,18 @@ import { lockedPrunedDatabases } from './offline-prune.js'
  * (`<height>/data/`, `<height>.tar.gz`, `<height>.zip`), so existing supervysor backup directories keep working.
  *
  * Beyond supervysor:
- * - a node that holds its databases is refused: a copy of a live LevelDB is not a backup (its files change
- *   under the copy); the check runs again after the copy, and a node started meanwhile voids the copy;
+ * - a node that holds its databases is refused (with its pid): a copy of a live LevelDB is not a backup (its
+ *   files change under the copy). The databases' LOCK files are then flock()ed for the whole copy — goleveldb, the
+ *   node's engine, cannot open a database whose LOCK another process flocks, so the node cannot start mid-copy.
+ *   C++ LevelDB uses fcntl locks, which flock does not exclude, so the check runs again after the copy and such a
+ *   process started meanwhile voids the copy;
+ * - the height that names the backup is read without opening the databases (`readBlockStoreState`, a read-only
+ *   LevelDB reader): opening a goleveldb store with C++ LevelDB would rewrite the node's files;
  * - the backup is written under a temporary name and renamed when complete, so a crash never leaves a
- *   truncated archive that looks like a backup (leftovers are swept by the next run);
+ *   truncated archive that looks like a backup; the next run deletes only the leftovers of processes that are
+ *   gone (backup-partials.ts);
+ * - every backup carries a manifest (backup-manifest.ts), and retention deletes only backups with a manifest:
+ *   other numerically named entries (supervysor's backups, an operator's copies) are left alone and listed;
  * - retention orders backups by height as a number (supervysor sorted names as strings: "999" after "1000",
  *   so it deleted the newest backups first).
  */
@@ -28,7 +60,6 @@ export const COMPRESSIONS = ['none', 'tar.gz', 'zip'] as const
 export type Compression = (typeof COMPRESSIONS)[number]
 
 const EXTENSIONS: Record<Compression, string> = { none: '', 'tar.gz': '.tar.gz', zip: '.zip' }
-const TEMP_PREFIX = '.partial-'
 
 /** Something makes a backup impossible or unsafe; nothing was written. */
 export class BackupRefusedError extends Error {
@@ -61,7 +92,7 @@ function byHeightDescending(names: readonly string[]): string[] {
 
 /**
  * The backups to delete so that `maxBackups` remain, by height as a number, lowest first. Names that are not
- * backups are never touched. `maxBackups` 0 keeps everything.
+ * backups are never touched. `maxBackups` 0 keeps everything. The caller passes only backups Ghostfleet made.
  */
 export function backupsToDelete(names: readonly string[], maxBackups: number): string[] {
   if (maxBackups <= 0) return []
@@ -85,6 +116,10 @@ export interface BackupResult {
   durationMs: number
   /** Backups removed by retention. */
   removed: string[]
+  /** Numerically named entries in the destination without a Ghostfleet manifest: never deleted. */
+  notOurs: string[]
+  /** Leftovers of backups whose writer is gone, deleted before this one was written. */
+  sweptPartials: string[]
 }
 
 async function lockedNodeDatabases(dataDir: string): Promise<LockedDatabase[]> {
@@ -105,19 +140,107 @@ async function refuseIfLocked(dataDir: string, when: string): Promise<void> {
   )
 }
 
-/** The block-store height, read with the store opened read-only. */
-async function blockStoreHeight(dataDir: string): Promise<number> {
-  let store: ChainStore
+/** The block store's base and height as the node will see them, read without opening the database. */
+async function blockStoreState(dataDir: string): Promise<BlockStoreState> {
   try {
-    store = await ChainStore.open(dataDir, { readOnly: true })
+    return await readBlockStoreState(dataDir)
   } catch (error) {
-    throw new BackupRefusedError(`cannot read the block store in ${dataDir}: ${(error as Error).message}`)
+    if (error instanceof UnsupportedLevelDbError || error instanceof LevelDbCorruptionError)
+      throw new BackupRefusedError(`cannot read the block store in ${dataDir}: ${error.message}`)
+    throw error
   }
+}
+
+/** The chain id recorded in the state store, or null when it cannot be read (it only labels the manifest). */
+async function chainIdOf(dataDir: string): Promise<string | null> {
   try {
-    return store.height()
-  } finally {
-    await store.close()
+    const store = await openReadOnlyStore(path.join(dataDir, 'state.db'))
+    try {
+      const raw = await store.get(STATE_KEY)
+      return raw === undefined ? null : decodeState(raw).chainId || null
+    } finally {
+      await store.close()
+    }
+  } catch {
+    return null
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Whether `pid` is this process or one of its descendants (e.g. the `flock` helper holding our lock). */
+async function isOurs(pid: number): Promise<boolean> {
+  let current: number | null = pid
+  for (let depth = 0; current !== null && current > 1 && depth < 64; depth++) {
+    if (current === process.pid) return true
+    current = await parentPid(current)
+  }
+  return false
+}
+
+/** The databases locked by a process other than this one and its lock helpers. */
+async function lockedByOthers(dataDir: string): Promise<LockedDatabase[]> {
+  const foreign: LockedDatabase[] = []
+  for (const entry of await lockedNodeDatabases(dataDir)) {
+    const others: number[] = []
+    for (const pid of entry.holders) if (!(await isOurs(pid))) others.push(pid)
+    // An invisible holder of a flock cannot be another process: we hold that flock ourselves.
+    if (others.length > 0 || (entry.holders.length === 0 && entry.kind !== 'flock'))
+      foreign.push({ ...entry, holders: others })
+  }
+  return foreign
+}
+
+/**
+ * flock()s the LOCK file of every node database in `dataDir`, so that goleveldb (the node) cannot open any of
+ * them until {@link releaseAll}. Refuses, naming the holder, when one is held already.
+ */
+async function holdNodeDatabases(dataDir: string): Promise<FlockHold[]> {
+  const holds: FlockHold[] = []
+  try {
+    for (const db of NODE_DATABASES) {
+      const lockFile = path.join(dataDir, db, 'LOCK')
+      // A database without a LOCK file has never been opened; creating one would change the node's files.
+      if (!(await exists(lockFile))) continue
+      const hold = await holdFlock(lockFile)
+      if (hold === null) {
+        const locked = await lockedByOthers(dataDir)
+        throw new BackupRefusedError(
+          `refused: the node's databases are in use: ${locked.length > 0 ? describeLocked(locked) : `${db} (flock held)`}. ` +
+            "A copy of a running node's LevelDB is not a backup; stop the node (or the sidecar) first.",
+        )
+      }
+      holds.push(hold)
+    }
+    return holds
+  } catch (error) {
+    await releaseAll(holds)
+    if (error instanceof LockCheckError) throw new BackupRefusedError(error.message)
+    throw error
+  }
+}
+
+async function releaseAll(holds: readonly FlockHold[]): Promise<void> {
+  for (const hold of holds) await hold.release()
+}
+
+/** Every file under `dir` with its size, paths relative to `dir`, sorted. */
+async function listFiles(dir: string, prefix = ''): Promise<Array<{ path: string; bytes: number }>> {
+  const out: Array<{ path: string; bytes: number }> = []
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const relative = prefix === '' ? entry.name : `${prefix}/${entry.name}`
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) out.push(...(await listFiles(full, relative)))
+    else if (entry.isFile()) out.push({ path: relative, bytes: (await stat(full)).size })
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }
 
 function run(command: string, args: string[], cwd: string, missing: string): Promise<void> {
@@ -152,88 +275,174 @@ async function sizeOf(file: string): Promise<number> {
   return info.isDirectory() ? await directoryBytes(file) : info.size
 }
 
+/** Writes the archive or directory copy of `dataDir` (with the manifest inside) to `temp`. */
+async function writeCopy(
+  dataDir: string,
+  temp: string,
+  compression: Compression,
+  manifest: BackupManifest,
+): Promise<void> {
+  const parent = path.dirname(dataDir)
+  const base = path.basename(dataDir)
+  if (compression === 'none') {
+    await mkdir(temp)
+    await cp(dataDir, path.join(temp, 'data'), {
+      recursive: true,
+      errorOnExist: true,
+      preserveTimestamps: true,
+    })
+    await writeBackupManifest(path.join(temp, BACKUP_MANIFEST_NAME), manifest)
+    return
+  }
+  // The manifest goes into the archive beside the data directory; it is staged outside the destination.
+  const staging = await mkdtemp(path.join(os.tmpdir(), 'ghostfleet-backup-'))
+  try {
+    await writeBackupManifest(path.join(staging, BACKUP_MANIFEST_NAME), manifest)
+    if (compression === 'tar.gz') {
+      await run(
+        'tar',
+        ['-czf', temp, '-C', parent, base, '-C', staging, BACKUP_MANIFEST_NAME],
+        parent,
+        'tar is not installed (apt-get install tar)',
+      )
+    } else {
+      const missing = 'zip is not installed: install it (apt-get install zip) or use --compression tar.gz'
+      await run('zip', ['-r', '-q', temp, base], parent, missing)
+      await run('zip', ['-q', '-j', temp, path.join(staging, BACKUP_MANIFEST_NAME)], parent, missing)
+    }
+    await fsyncPath(temp)
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Retention: keeps the `maxBackups` highest backups Ghostfleet made (the new one always), deletes the rest.
+ * Numerically named entries without a Ghostfleet manifest are never deleted; they are returned as `notOurs`.
+ */
+async function applyRetention(
+  destDir: string,
+  keep: string,
+  maxBackups: number,
+): Promise<{ removed: string[]; notOurs: string[] }> {
+  const ours: string[] = []
+  const notOurs: string[] = []
+  for (const entry of await readdir(destDir)) {
+    if (entry === keep) continue
+    const parsed = parseBackupName(entry)
+    if (parsed === null) continue
+    if ((await ownBackupManifest(destDir, entry, parsed.height, parsed.compression)) !== null)
+      ours.push(entry)
+    else notOurs.push(entry)
+  }
+  const removed =
+    maxBackups > 0
+      ? byHeightDescending(ours)
+          .slice(maxBackups - 1)
+          .reverse()
+      : []
+  for (const old of removed) {
+    const entry = path.join(destDir, old)
+    await rm(entry, { recursive: true, force: true })
+    await rm(companionManifestPath(entry), { force: true })
+  }
+  return { removed, notOurs: byHeightDescending(notOurs).reverse() }
+}
+
 export async function createBackup(options: BackupOptions): Promise<BackupResult> {
   const started = Date.now()
   const home = path.resolve(options.home)
-  const dataDir = (await readNodeConfig(home)).dbPath
-  await refuseIfLocked(dataDir, 'refused:')
-  const height = await blockStoreHeight(dataDir)
-  if (height === 0) throw new BackupRefusedError(`the block store in ${dataDir} is empty: nothing to back up`)
-
+  const nodeConfig = await readNodeConfig(home)
+  const dataDir = nodeConfig.dbPath
+  if (nodeConfig.dbBackend !== 'goleveldb') {
+    throw new BackupRefusedError(
+      `db_backend = "${nodeConfig.dbBackend}" in ${home}/config/config.toml: backups are named by the block ` +
+        "height, which ghostfleet reads only from goleveldb databases; copy the stopped node's data directory " +
+        'with your own tools',
+    )
+  }
   const destDir = path.resolve(options.destDir)
   if (destDir === dataDir || destDir.startsWith(`${dataDir}${path.sep}`)) {
     throw new BackupRefusedError(`the destination ${destDir} is inside the data directory ${dataDir}`)
   }
-  await mkdir(destDir, { recursive: true })
-  for (const entry of await readdir(destDir)) {
-    if (entry.startsWith(TEMP_PREFIX)) await rm(path.join(destDir, entry), { recursive: true, force: true })
-  }
-  const name = `${height}${EXTENSIONS[options.compression]}`
-  const final = path.join(destDir, name)
-  const existing = await stat(final).catch(() => null)
-  if (existing !== null) {
-    return {
-      status: 'exists',
-      path: final,
-      height,
-      bytes: await sizeOf(final),
-      durationMs: Date.now() - started,
-      removed: [],
-    }
-  }
-
-  const temp = path.join(destDir, `${TEMP_PREFIX}${process.pid}-${name}`)
-  const parent = path.dirname(dataDir)
-  const base = path.basename(dataDir)
+  await refuseIfLocked(dataDir, 'refused:')
+  // From here until the copy is complete, the node cannot open its databases.
+  const holds = await holdNodeDatabases(dataDir)
+  let name: string
+  let final: string
+  let state: BlockStoreState
+  let sweptPartials: string[]
   try {
-    if (options.compression === 'none') {
-      await mkdir(temp)
-      await cp(dataDir, path.join(temp, 'data'), {
-        recursive: true,
-        errorOnExist: true,
-        preserveTimestamps: true,
-      })
-    } else if (options.compression === 'tar.gz') {
-      await run(
-        'tar',
-        ['-czf', temp, '-C', parent, base],
-        parent,
-        'tar is not installed (apt-get install tar)',
-      )
-      await fsyncPath(temp)
-    } else {
-      await run(
-        'zip',
-        ['-r', '-q', temp, base],
-        parent,
-        'zip is not installed: install it (apt-get install zip) or use --compression tar.gz',
-      )
-      await fsyncPath(temp)
+    state = await blockStoreState(dataDir)
+    if (state.height === 0)
+      throw new BackupRefusedError(`the block store in ${dataDir} is empty: nothing to back up`)
+    await mkdir(destDir, { recursive: true })
+    sweptPartials = await sweepDeadPartials(destDir, await readdir(destDir))
+    name = `${state.height}${EXTENSIONS[options.compression]}`
+    final = path.join(destDir, name)
+    if ((await stat(final).catch(() => null)) !== null) {
+      return {
+        status: 'exists',
+        path: final,
+        height: state.height,
+        bytes: await sizeOf(final),
+        durationMs: Date.now() - started,
+        removed: [],
+        notOurs: [],
+        sweptPartials,
+      }
     }
-    // The node may have been started while we copied: then the copy is of a live database and worthless.
-    await refuseIfLocked(dataDir, 'the backup was discarded:')
-    await rename(temp, final)
-    await fsyncPath(destDir)
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true })
-    throw error
+    const manifest: BackupManifest = {
+      format: 'ghostfleet-backup',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      createdBy: `ghostfleet-sidecar ${SIDECAR_VERSION}`,
+      chainId: await chainIdOf(dataDir),
+      blockStore: { base: state.base, height: state.height },
+      compression: options.compression,
+      source: dataDir,
+      archiveBytes: null,
+      files: await listFiles(dataDir),
+    }
+    const temp = path.join(destDir, await partialName(name))
+    const tempCompanion = `${temp}.${BACKUP_MANIFEST_NAME}`
+    try {
+      await writeCopy(dataDir, temp, options.compression, manifest)
+      // A C++ LevelDB process (fcntl lock, which our flock does not exclude) may have opened the databases while
+      // we copied: then the copy is of a live database and worthless.
+      const locked = await lockedByOthers(dataDir)
+      if (locked.length > 0) {
+        throw new BackupRefusedError(
+          `the backup was discarded: the node's databases are in use: ${describeLocked(locked)}. A copy of a ` +
+            "running node's LevelDB is not a backup; stop the node (or the sidecar) first.",
+        )
+      }
+      if (options.compression !== 'none') {
+        await writeBackupManifest(tempCompanion, { ...manifest, archiveBytes: (await stat(temp)).size })
+        await fsyncPath(tempCompanion)
+      }
+      await rename(temp, final)
+      // Without its companion an archive is "not ours" (kept forever), never the other way round.
+      if (options.compression !== 'none') await rename(tempCompanion, companionManifestPath(final))
+      await fsyncPath(destDir)
+    } catch (error) {
+      await rm(temp, { recursive: true, force: true })
+      await rm(tempCompanion, { force: true })
+      throw error
+    }
+  } finally {
+    await releaseAll(holds)
   }
 
-  // The backup just written is always kept (even if older backups have higher heights, e.g. after a resync).
-  const others = (await readdir(destDir)).filter((entry) => entry !== name)
-  const removed =
-    options.maxBackups > 0
-      ? byHeightDescending(others)
-          .slice(options.maxBackups - 1)
-          .reverse()
-      : []
-  for (const old of removed) await rm(path.join(destDir, old), { recursive: true, force: true })
+  const { removed, notOurs } = await applyRetention(destDir, name, options.maxBackups)
   return {
     status: 'created',
     path: final,
-    height,
+    height: state.height,
     bytes: await sizeOf(final),
     durationMs: Date.now() - started,
     removed,
+    notOurs,
+    sweptPartials,
   }
 }
