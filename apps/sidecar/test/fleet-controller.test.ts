@@ -153,6 +153,10 @@ describe('fleet mode in the controller', () => {
         }),
       { timeoutMs: 10_000, description: 'the first report' },
     )
+    // Every report carries this process's boot id and its number in the boot, which the tracker orders by.
+    const firstReport = await report()
+    expect(firstReport?.bootId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(firstReport?.seq).toBeGreaterThanOrEqual(1)
 
     const tooHigh = await tracker.write({ mode: 'ghost', pruneToHeight: 800, basedOnPoolHeight: 900 })
     await eventually(
@@ -196,6 +200,9 @@ describe('fleet mode in the controller', () => {
         expect(await report()).toMatchObject({ activity: 'serving', nodeReachable: true, nodeBase: 450 }),
       { timeoutMs: 10_000, description: 'a report showing the node serving again' },
     )
+    const laterReport = await report()
+    expect(laterReport?.bootId).toBe(firstReport?.bootId)
+    expect(laterReport?.seq).toBeGreaterThan(firstReport?.seq ?? Number.POSITIVE_INFINITY)
 
     // Redis goes away: reports fail fast and are counted, the loop goes on; they resume when it returns.
     await redis.kill()

@@ -10,15 +10,21 @@
  * generation, same `issuedAt`), which Redis answers with `duplicate` if it had; new content after such a failure
  * gets a higher generation. A `stale-epoch` or `not-leader-epoch` answer means another tracker leads: the writer
  * stops at once and tells its owner.
+ *
+ * Every write sets the desired hash's expiry (`expireAfterMs`); {@link DesiredStateWriter.keepAlive}, called for
+ * every report the leader accepts, extends it at most once per quarter of it, so a live sidecar's state never
+ * expires and a forgotten sidecar's does (see the coordination README, "Key layout").
  */
 
 import {
   type DesiredWriteResult,
   type DesiredWriteStatus,
+  type FencingToken,
   type FleetKey,
   keysOf,
   type RedisClient,
   reconnectDelay,
+  refreshDesiredStateExpiry,
   writeDesiredState,
 } from '@ghostfleet/coordination'
 import { type DesiredState, WIRE_VERSION } from '@ghostfleet/core'
@@ -49,6 +55,10 @@ export interface DesiredWriterOptions {
   onWritten?: (state: DesiredState, trigger: Trigger | null, latencySeconds: number | null) => void
   /** Redis says another tracker leads (a newer epoch exists). The writer has already stopped. */
   onFenced?: (result: DesiredWriteResult, sidecarId: string) => void
+  /** A write overwrote a state stored under an epoch no election handed out (forged, or a lost counter). */
+  onForged?: (forged: FencingToken, sidecarId: string) => void
+  /** Expiry of every desired hash written, and of those {@link DesiredStateWriter.keepAlive} touches. @default none */
+  expireAfterMs?: number | null
 }
 
 interface Pending {
@@ -59,6 +69,10 @@ interface Pending {
 interface Slot {
   /** Highest generation known to be used or stored for this sidecar; null until loaded from Redis. */
   generation: number | null
+  /** The highest generation the sidecar reported as applied: a floor for `generation` once it is loaded. */
+  appliedFloor: number
+  /** When the hash's expiry was last set (write or keep-alive), on the wall clock; 0 never. */
+  expirySetAt: number
   /** The last state sent; resent as-is after a failure if the content is still the same. */
   sent: DesiredState | null
   sentTrigger: Trigger | null
@@ -120,6 +134,11 @@ export class DesiredStateWriter {
     return this.epoch !== null
   }
 
+  /** The epoch this writer writes under; null while halted. */
+  epochInUse(): number | null {
+    return this.epoch
+  }
+
   /** The state last stored for the sidecar in this epoch. */
   written(sidecarId: string): DesiredState | null {
     return this.slots.get(sidecarId)?.written ?? null
@@ -138,6 +157,7 @@ export class DesiredStateWriter {
   submit(sidecarId: string, content: DesiredContent, trigger: Trigger | null, appliedGeneration = 0): void {
     if (this.epoch === null) return
     const slot = this.slotOf(sidecarId)
+    slot.appliedFloor = Math.max(slot.appliedFloor, appliedGeneration)
     if (slot.generation !== null) slot.generation = Math.max(slot.generation, appliedGeneration)
     const current = slot.pending?.content ?? (slot.busy ? slot.sent : slot.written)
     if (current !== null && current !== undefined && sameCommand(current, content)) return
@@ -172,11 +192,53 @@ export class DesiredStateWriter {
     return count
   }
 
+  /**
+   * Forgets sidecars entirely: their slots (nothing is re-issued or refreshed for them any more), queued work and
+   * retries. A write already in flight completes, but its answer changes nothing. Their desired hashes then
+   * expire on their own (`expireAfterMs` after the last write or keep-alive).
+   */
+  forget(sidecarIds: readonly string[]): void {
+    for (const id of sidecarIds) {
+      this.slots.delete(id)
+      this.queue.delete(id)
+      this.refreshQueue.delete(id)
+    }
+  }
+
+  /** Sidecars this writer holds a slot for (writes, refreshes, keep-alives). */
+  tracked(): string[] {
+    return [...this.slots.keys()]
+  }
+
+  /**
+   * The sidecar reported: extend its desired hash's expiry, at most once per quarter of the expiry, and only for
+   * a state this leader wrote (a hash that already expired stays gone; the next decision rewrites it).
+   */
+  keepAlive(sidecarId: string): void {
+    const ttl = this.options.expireAfterMs ?? null
+    if (this.epoch === null || ttl === null) return
+    const slot = this.slots.get(sidecarId)
+    if (slot === undefined || slot.written === null) return
+    const now = this.options.now()
+    if (now - slot.expirySetAt < ttl / 4) return
+    slot.expirySetAt = now
+    refreshDesiredStateExpiry(this.options.redis, sidecarId, ttl).catch((error: unknown) => {
+      // The next report tries again; the expiry leaves three quarters of itself for that.
+      slot.expirySetAt = 0
+      this.options.logger.debug(
+        { sidecarId, err: String(error) },
+        'could not extend the desired state expiry',
+      )
+    })
+  }
+
   private slotOf(sidecarId: string): Slot {
     let slot = this.slots.get(sidecarId)
     if (slot === undefined) {
       slot = {
         generation: null,
+        appliedFloor: 0,
+        expirySetAt: 0,
         sent: null,
         sentTrigger: null,
         sentUncertain: false,
@@ -243,7 +305,7 @@ export class DesiredStateWriter {
     const { redis, logger } = this.options
     if (slot.generation === null) {
       try {
-        slot.generation = await storedGeneration(redis, id)
+        slot.generation = Math.max(await storedGeneration(redis, id), slot.appliedFloor)
       } catch (error) {
         if (session === this.session) this.retryLater(id, slot, error)
         return
@@ -280,8 +342,12 @@ export class DesiredStateWriter {
     slot.sentTrigger = trigger
     slot.sentUncertain = true
     let result: DesiredWriteResult
+    const writtenAt = this.options.now()
     try {
-      result = await writeDesiredState(redis, state, { fleetKey: this.options.fleetKey })
+      result = await writeDesiredState(redis, state, {
+        fleetKey: this.options.fleetKey,
+        expireAfterMs: this.options.expireAfterMs ?? null,
+      })
     } catch (error) {
       if (session !== this.session) return
       this.options.onOutcome?.('error', trigger?.kind ?? 'none')
@@ -299,6 +365,8 @@ export class DesiredStateWriter {
       case 'duplicate': {
         slot.written = state
         slot.conflicts = 0
+        if (result.status === 'written') slot.expirySetAt = writtenAt
+        if (result.replacedForged !== null) this.options.onForged?.(result.replacedForged, id)
         const latency =
           trigger === null || trigger.kind === 'refresh'
             ? null

@@ -72,6 +72,7 @@ export class TrackerMetrics {
   private readonly reports: Counter<'result'>
   private readonly commands: Counter<'kind' | 'outcome'>
   private readonly elections: Counter<'event'>
+  private readonly forged: Counter
 
   constructor(source: TrackerMetricsSource, registry?: Registry) {
     this.registry = registry ?? createMetricsRegistry({ defaultLabels: { service: 'tracker' } })
@@ -282,6 +283,10 @@ export class TrackerMetrics {
       help: 'Times this tracker was elected or deposed.',
       labelNames: ['event'] as const,
     })
+    this.forged = createCounter(r, {
+      name: 'ghostfleet_tracker_forged_desired_states_total',
+      help: 'Desired states found in Redis under an epoch no election handed out (above the epoch counter): written straight into Redis, or the counter was lost. Each was overwritten, never obeyed.',
+    })
   }
 
   kyveRequest(chainId: string, event: RequestEvent): void {
@@ -311,5 +316,9 @@ export class TrackerMetrics {
 
   leadership(event: 'elected' | 'deposed'): void {
     this.elections.inc({ event })
+  }
+
+  forgedDesiredState(): void {
+    this.forged.inc()
   }
 }

@@ -30,6 +30,7 @@ import type { TrackerMetrics } from './metrics.js'
 import { type PoolProgressView, poolThresholds } from './pool-progress-view.js'
 import { type PoolRef, poolKey } from './pool-ref.js'
 import { resolvePoolSettings } from './pool-settings.js'
+import { orderReport } from './report-order.js'
 import { nextIntervalEstimate, silentAfter } from './report-silence.js'
 import { assessSidecar, compareWants, type SidecarAssessment, type Want } from './sidecar-decision.js'
 import { retryDelay, type TrackerTiming } from './timing.js'
@@ -48,6 +49,12 @@ export interface ReconcilerOptions {
   onPoolRemoved?: (pool: PoolEntry) => void
   /** Sidecars forgotten after a long silence: remove them from the Redis index. */
   onForget?: (sidecarIds: string[]) => void
+  /**
+   * A sidecar reports having applied an epoch above the one this leader writes under: the epoch counter went
+   * back (Redis lost it), and the sidecar refuses everything this leader writes. The owner campaigns again, so
+   * the next election takes an epoch above the fleet's (`epochFloor`).
+   */
+  onEpochBehindFleet?: (sidecarId: string, appliedEpoch: number) => void
 }
 
 /** What a new leader starts from. */
@@ -174,8 +181,13 @@ export class Reconciler {
     if (!this.leading) return
     const now = this.now()
     this.noteApplied(report)
+    const epoch = this.options.writer.epochInUse()
+    if (epoch !== null && report.appliedEpoch > epoch) {
+      this.options.onEpochBehindFleet?.(report.sidecarId, report.appliedEpoch)
+      return
+    }
     let entry = this.sidecars.get(report.sidecarId)
-    if (entry !== undefined && report.reportedAt <= entry.report.reportedAt) {
+    if (entry !== undefined && orderReport(entry.report, report) === 'stale') {
       // An older or repeated report (a claimed stream entry, at-least-once delivery): nothing new.
       this.options.metrics.report('stale')
       return
@@ -207,6 +219,7 @@ export class Reconciler {
     const pool = this.pools.get(entry.poolKey)
     if (pool !== undefined) this.plan(pool, now, trigger)
     this.submit(entry, trigger)
+    this.options.writer.keepAlive(entry.id)
   }
 
   handlePoolProgress(ref: PoolRef, progress: PoolProgressView, trigger: Trigger): void {
@@ -276,7 +289,12 @@ export class Reconciler {
         logger.warn({ sidecarId: orphan.sidecarId }, 'forgot a sidecar silent since before the election')
       }
     }
-    if (forgotten.length > 0) this.options.onForget?.(forgotten)
+    if (forgotten.length > 0) {
+      // Everything about them: no more writes, refreshes or keep-alives, so their desired hashes expire.
+      for (const id of forgotten) this.stored.delete(id)
+      this.options.writer.forget(forgotten)
+      this.options.onForget?.(forgotten)
+    }
     if (!this.quietOver && now >= this.quietUntil && this.orphans.size === 0) {
       // The quiet period just ended (or the last orphan resolved): every pool may plan again.
       this.quietOver = true

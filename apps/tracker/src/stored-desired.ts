@@ -4,6 +4,8 @@
  *
  * With a fleet key, a stored state is adopted only if its signature verifies: a state forged straight into Redis
  * must not be re-signed and re-issued by the new leader. Its generation still counts as a floor.
+ * A state under an epoch above the epoch counter (no election handed it out) is never adopted, with or without a
+ * key, and its generation is no floor either: the new leader's first write replaces it whatever its token.
  */
 
 import {
@@ -11,6 +13,7 @@ import {
   InvalidDesiredStateError,
   type RedisClient,
   readDesiredState,
+  UnelectedEpochDesiredStateError,
 } from '@ghostfleet/coordination'
 import type { DesiredState } from '@ghostfleet/core'
 import type { Logger } from '@ghostfleet/telemetry'
@@ -46,7 +49,9 @@ export async function loadStoredDesired(
             { sidecarId: id, code: error.code, err: error.message },
             'stored desired state not adopted',
           )
-          result.generations.set(id, await storedGeneration(redis, id))
+          if (!(error instanceof UnelectedEpochDesiredStateError)) {
+            result.generations.set(id, await storedGeneration(redis, id))
+          }
         }
       }),
     )

@@ -61,3 +61,13 @@ export function retryDelay(timing: TrackerTiming, failures: number): number {
   const exponent = Math.max(0, Math.min(failures - 1, 30))
   return Math.min(timing.commandRetryMaxMs, timing.commandRetryInitialMs * 2 ** exponent)
 }
+
+/**
+ * How long a desired hash lives without a write or a keep-alive: twice `forgetSilentAfterMs`. The leader extends
+ * it on a sidecar's reports at most once per quarter of it, so the hash of a sidecar that stopped reporting lives
+ * at least 1.5 × `forgetSilentAfterMs` after its last report: it cannot expire before the tracker forgets the
+ * sidecar (which stops every write for it), and it disappears at most 2 × `forgetSilentAfterMs` after that.
+ */
+export function desiredStateExpiryMs(timing: TrackerTiming): number {
+  return Math.max(1_000, 2 * timing.forgetSilentAfterMs)
+}

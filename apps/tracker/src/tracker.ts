@@ -53,7 +53,7 @@ import { type PoolRef, poolKey } from './pool-ref.js'
 import { Reconciler } from './reconciler.js'
 import { standbyFleet } from './standby-view.js'
 import { loadStoredDesired } from './stored-desired.js'
-import { DEFAULT_TIMING, type TrackerTiming } from './timing.js'
+import { DEFAULT_TIMING, desiredStateExpiryMs, type TrackerTiming } from './timing.js'
 
 /** Seam for service registration (Consul, issue 6): called once the HTTP server listens, and on stop. */
 export interface TrackerRegistration {
@@ -108,6 +108,12 @@ export class Tracker {
   private readonly consul: ConsulMonitor | null
   private server: StartedHttpServer | null = null
   private sweepTimer: NodeJS.Timeout | undefined
+  /** A campaign waiting out its backoff after a resignation. */
+  private campaignTimer: NodeJS.Timeout | undefined
+  /** Resignations in a row, each after the one before but a leadership shorter than a lease (see `resign`). */
+  private resignations = 0
+  /** `performance.now()` at the last election won; null while standing by. */
+  private electedAt: number | null = null
   private role: TrackerRole = 'standby'
   private epoch: number | null = null
   /** Bumped on every election and deposition, so a takeover that lost the race stops. */
@@ -159,7 +165,15 @@ export class Tracker {
         this.reconciler.noteWritten(state)
         if (trigger !== null && latency !== null) this.metrics.decision(trigger.kind, latency)
       },
-      onFenced: () => this.resign(),
+      onFenced: () => this.resign('fenced by a newer epoch'),
+      onForged: (forged, sidecarId) => {
+        this.metrics.forgedDesiredState()
+        logger.warn(
+          { sidecarId, forgedEpoch: forged.epoch, forgedGeneration: forged.generation, epoch: this.epoch },
+          'overwrote a desired state stored under an epoch no election handed out (written straight into Redis)',
+        )
+      },
+      expireAfterMs: desiredStateExpiryMs(this.timing),
     })
     this.clients = new KyveClients({
       deadlineMs: Math.max(1000, Math.min(30_000, this.config.pollIntervalSeconds * 1000)),
@@ -187,6 +201,13 @@ export class Tracker {
         this.polls.ensure(pool.ref, firstPollAt)
       },
       onPoolRemoved: (pool) => this.polls.remove(pool.ref),
+      onEpochBehindFleet: (sidecarId, appliedEpoch) => {
+        logger.warn(
+          { sidecarId, appliedEpoch, epoch: this.epoch },
+          'a sidecar applied a newer epoch than this leader writes under (the epoch counter went back)',
+        )
+        this.resign('the fleet applied a newer epoch')
+      },
       onForget: (ids) => {
         this.redis.zrem(keysOf(this.redis).sidecars, ...ids).catch((error: unknown) => {
           logger.warn({ err: String(error) }, 'could not remove forgotten sidecars from the index')
@@ -230,16 +251,30 @@ export class Tracker {
 
   /**
    * Redis refused a write because a newer epoch exists although this process still holds a lease (the epoch
-   * counter moved without an election of ours: restored data, a manual change). Stop leading at once, hand the
-   * lease back and campaign again, so the fleet is never left with a leader that does not write.
+   * counter moved without an election of ours: restored data, a manual change), or a sidecar applied a newer
+   * epoch than ours. Stop leading at once, hand the lease back and campaign again, so the fleet is never left
+   * with a leader that does not write.
+   *
+   * The first resignation campaigns again at once. One that follows a leadership shorter than a lease means
+   * something keeps fencing every leader: the campaign then waits the reconnect curve's capped, jittered delay
+   * (1 s … 20 s), so a tracker cannot resign and campaign in a tight loop.
    */
-  private resign(): void {
-    this.standDown('fenced by a newer epoch')
+  private resign(reason: string): void {
+    const ledForMs = this.electedAt === null ? Number.POSITIVE_INFINITY : performance.now() - this.electedAt
+    this.standDown(reason)
     if (this.stopping !== undefined) return
+    this.resignations = ledForMs < this.config.leaseTtlMs ? this.resignations + 1 : 1
+    const delayMs = this.resignations === 1 ? 0 : reconnectDelay(this.resignations - 1)
+    this.logger.warn({ reason, resignations: this.resignations, campaignInMs: delayMs }, 'resigning')
     const old = this.election
     this.election = this.newElection()
     void old.stop({ release: true }).then(() => {
-      if (this.stopping === undefined) this.election.start()
+      if (this.stopping !== undefined) return
+      clearTimeout(this.campaignTimer)
+      this.campaignTimer = setTimeout(() => {
+        this.campaignTimer = undefined
+        if (this.stopping === undefined) this.election.start()
+      }, delayMs)
     })
   }
 
@@ -297,6 +332,7 @@ export class Tracker {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.sweepTimer)
+    clearTimeout(this.campaignTimer)
     this.polls.stopAll()
     await this.consumer.stop()
     await this.consumerStopped
@@ -319,6 +355,7 @@ export class Tracker {
     this.session += 1
     this.role = 'taking-over'
     this.epoch = epoch
+    this.electedAt = performance.now()
     this.metrics.leadership('elected')
     void this.takeOver(epoch, this.session)
   }
@@ -335,6 +372,7 @@ export class Tracker {
     const wasLeading = this.role !== 'standby'
     this.role = 'standby'
     this.epoch = null
+    this.electedAt = null
     this.writer.halt()
     this.reconciler.end()
     this.polls.stopAll()

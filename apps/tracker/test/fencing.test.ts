@@ -9,6 +9,7 @@ import {
   trackerConfig,
   waitUntilLeading,
 } from './helpers/fleet.js'
+import { captureLog } from './helpers/log-capture.js'
 import { SimSidecar } from './helpers/sim-sidecar.js'
 
 describe('a leader whose write is fenced', () => {
@@ -56,5 +57,46 @@ describe('a leader whose write is fenced', () => {
     expect(metrics).toMatch(
       /ghostfleet_tracker_desired_writes_total\{outcome="not-leader-epoch",trigger="report",service="tracker"\} 1/,
     )
+  })
+})
+
+describe('a leader fenced again and again', () => {
+  let fleet: TestFleet
+  let tracker: Tracker
+  const log = captureLog('fenced-again')
+
+  beforeAll(async () => {
+    fleet = await startTestFleet([{ id: 10, currentKey: '1000', paused: true }])
+    // A long lease, so every leadership below is far shorter than one, however slow the machine.
+    tracker = await startTestTracker(trackerConfig(fleet, { leaseTtlMs: 20_000 }), { logger: log.logger })
+  })
+  afterAll(async () => {
+    await tracker?.stop()
+    await fleet?.stop()
+  })
+
+  it('campaigns at once the first time, then backs off with the capped, jittered reconnect curve', async () => {
+    let epoch = await waitUntilLeading(tracker)
+    for (let round = 1; round <= 3; round += 1) {
+      // Something moves the epoch counter under every leader; a new sidecar makes the leader write.
+      await fleet.probe.set(keysOf(fleet.probe).epoch, String(epoch + 10))
+      await new SimSidecar(fleet.sidecarRedis, { id: `again-${round}`, poolId: 10, nodeHeight: 1010 }).tick()
+      const before = epoch
+      epoch = await eventually(
+        () => {
+          expect(tracker.currentRole()).toBe('leader')
+          expect(tracker.currentEpoch()).toBeGreaterThan(before + 10)
+          return tracker.currentEpoch() ?? 0
+        },
+        { timeoutMs: 15_000, description: `re-elected after fencing ${round}` },
+      )
+    }
+    const waits = log.matching('resigning').map((line) => line['campaignInMs'])
+    expect(waits).toHaveLength(3)
+    expect(waits[0]).toBe(0)
+    for (const wait of waits.slice(1)) {
+      expect(wait).toBeGreaterThanOrEqual(500)
+      expect(wait).toBeLessThanOrEqual(20_000)
+    }
   })
 })

@@ -4,6 +4,9 @@ import type { RedisClient } from './connection.js'
 import { CoordinationError } from './errors/coordination-error.js'
 import { FencedDesiredStateError } from './errors/fenced-desired-state-error.js'
 import { InvalidDesiredStateError } from './errors/invalid-desired-state-error.js'
+import { InvalidOptionsError } from './errors/invalid-options-error.js'
+import { UnelectedEpochDesiredStateError } from './errors/unelected-epoch-desired-state-error.js'
+import type { FencingToken } from './fencing-token.js'
 import type { FleetKey } from './fleet-key.js'
 import { decodeHash, encodeHashArgs } from './hash-codec.js'
 import { assertKeyPart, keysOf } from './keys.js'
@@ -33,6 +36,11 @@ export interface DesiredWriteResult {
   stored: { epoch: number; generation: number } | null
   /** With `not-leader-epoch`: the current leader epoch. */
   leaderEpoch: number | null
+  /**
+   * With `written`: the token of a forged state that was overwritten (its epoch was above the leader epoch
+   * counter, so no election handed it out), else null. The tracker counts these.
+   */
+  replacedForged: FencingToken | null
 }
 
 /** True for `written` and `duplicate`: the stored state is the one given. */
@@ -44,6 +52,12 @@ export function isDesiredWriteAccepted(result: DesiredWriteResult): boolean {
 export interface WriteDesiredStateOptions {
   /** Sign the state with this key (replacing any signature it carries). @default no signing */
   fleetKey?: FleetKey | null
+  /**
+   * Let the hash expire this long after the write (PEXPIRE in the same atomic step), so the state of a sidecar
+   * nobody decides for any more disappears. The leader keeps it fresh for live sidecars
+   * ({@link refreshDesiredStateExpiry}). @default no expiry
+   */
+  expireAfterMs?: number | null
 }
 
 const STATUSES = new Set<string>([
@@ -74,23 +88,58 @@ export async function writeDesiredState(
 ): Promise<DesiredWriteResult> {
   let valid = parseWith(desiredStateSchema, ds, 'writeDesiredState: state')
   if (options.fleetKey) valid = signDesiredState(valid, options.fleetKey)
+  const ttl = checkExpiry('writeDesiredState', options.expireAfterMs)
   const keys = keysOf(redis)
-  const args = [
+  const key = keys.desired(valid.sidecarId)
+  const args = (forged: FencingToken | null) => [
     valid.epoch,
     valid.generation,
     keys.notify(valid.sidecarId),
     `${valid.epoch}:${valid.generation}`,
+    ttl,
+    forged?.epoch ?? -1,
+    forged?.generation ?? -1,
     ...encodeHashArgs(valid),
   ]
-  let reply: unknown
-  if (redis instanceof Cluster) {
-    const leaderEpoch = await readLeaderEpoch(redis)
-    if (valid.epoch !== leaderEpoch) return { status: 'not-leader-epoch', stored: null, leaderEpoch }
-    reply = await scripts.writeDesiredSlotLocal.run(redis, [keys.desired(valid.sidecarId)], args)
-  } else {
-    reply = await scripts.writeDesiredFenced.run(redis, [keys.desired(valid.sidecarId), keys.epoch], args)
+  if (!(redis instanceof Cluster)) {
+    return parseWriteReply(await scripts.writeDesiredFenced.run(redis, [key, keys.epoch], args(null)))
   }
-  return parseWriteReply(reply)
+  const leaderEpoch = await readLeaderEpoch(redis)
+  if (valid.epoch !== leaderEpoch) {
+    return { status: 'not-leader-epoch', stored: null, leaderEpoch, replacedForged: null }
+  }
+  const result = parseWriteReply(await scripts.writeDesiredSlotLocal.run(redis, [key], args(null)))
+  if (result.status !== 'stale-epoch' || result.stored === null) return result
+  // The script cannot see the counter (another slot). Read it after the refusal: the counter never goes down,
+  // so a stored epoch above it now was handed out by no election, and that exact token may be overwritten.
+  const counter = await readLeaderEpoch(redis)
+  if (result.stored.epoch <= counter) return result
+  return parseWriteReply(await scripts.writeDesiredSlotLocal.run(redis, [key], args(result.stored)))
+}
+
+/**
+ * Extends the expiry of a sidecar's desired hash (tracker side, while the sidecar reports). PEXPIRE only: a
+ * hash that already expired stays gone, and nothing is written. @returns whether the hash existed.
+ */
+export async function refreshDesiredStateExpiry(
+  redis: RedisClient,
+  sidecarId: string,
+  expireAfterMs: number,
+): Promise<boolean> {
+  const ttl = checkExpiry('refreshDesiredStateExpiry', expireAfterMs)
+  if (ttl === 0) throw new InvalidOptionsError('refreshDesiredStateExpiry', ['expireAfterMs: must be > 0'])
+  return (await redis.pexpire(keysOf(redis).desired(assertKeyPart('sidecar id', sidecarId)), ttl)) === 1
+}
+
+/** An expiry in ms for a desired hash, 0 for none. */
+function checkExpiry(caller: string, expireAfterMs: number | null | undefined): number {
+  if (expireAfterMs === null || expireAfterMs === undefined) return 0
+  if (!Number.isSafeInteger(expireAfterMs) || expireAfterMs < 1_000) {
+    throw new InvalidOptionsError(caller, [
+      `expireAfterMs: must be an integer number of ms >= 1000, got ${expireAfterMs}`,
+    ])
+  }
+  return expireAfterMs
 }
 
 function parseWriteReply(reply: unknown): DesiredWriteResult {
@@ -100,8 +149,11 @@ function parseWriteReply(reply: unknown): DesiredWriteResult {
   const status = reply[0] as DesiredWriteStatus
   const first = Number(reply[1])
   const second = Number(reply[2])
-  if (status === 'not-leader-epoch') return { status, stored: null, leaderEpoch: first }
-  return { status, stored: first >= 0 ? { epoch: first, generation: second } : null, leaderEpoch: null }
+  if (status === 'not-leader-epoch') {
+    return { status, stored: null, leaderEpoch: first, replacedForged: null }
+  }
+  const stored = first >= 0 ? { epoch: first, generation: second } : null
+  return { status, stored, leaderEpoch: null, replacedForged: Number(reply[3]) === 1 ? stored : null }
 }
 
 /** Options for {@link readDesiredState}. */
@@ -114,6 +166,12 @@ export interface ReadDesiredStateOptions {
    * harmless elsewhere. @default true
    */
   fenceByLeaderEpoch?: boolean
+  /**
+   * Refuse a state issued under an epoch above the leader epoch counter: no election handed it out, so it was
+   * written straight into Redis (`UnelectedEpochDesiredStateError`). Independent of `fenceByLeaderEpoch`, so a
+   * new leader that reads its predecessors' states still never adopts a forged one. @default true
+   */
+  refuseUnelectedEpoch?: boolean
 }
 
 /**
@@ -151,10 +209,16 @@ export async function readDesiredState(
     throw new InvalidDesiredStateError(sidecarId, 'wrong-sidecar', `addressed to sidecar ${ds.sidecarId}`)
   }
   if (options.fleetKey) verifyDesiredState(ds, options.fleetKey)
-  if (options.fenceByLeaderEpoch ?? true) {
-    // Read after the state: the counter only grows, so a failover between the two reads makes this stricter.
+  const fence = options.fenceByLeaderEpoch ?? true
+  const refuseUnelected = options.refuseUnelectedEpoch ?? true
+  if (fence || refuseUnelected) {
+    // Read after the state: the counter only grows, so a failover between the two reads makes the stale check
+    // stricter, and cannot make an unelected epoch look elected (the counter would have to reach it).
     const leaderEpoch = await readLeaderEpoch(redis)
-    if (ds.epoch < leaderEpoch) throw new FencedDesiredStateError(sidecarId, ds.epoch, leaderEpoch)
+    if (fence && ds.epoch < leaderEpoch) throw new FencedDesiredStateError(sidecarId, ds.epoch, leaderEpoch)
+    if (refuseUnelected && ds.epoch > leaderEpoch) {
+      throw new UnelectedEpochDesiredStateError(sidecarId, ds.epoch, leaderEpoch)
+    }
   }
   return ds
 }

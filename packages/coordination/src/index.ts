@@ -81,6 +81,7 @@ export {
   isDesiredWriteAccepted,
   type ReadDesiredStateOptions,
   readDesiredState,
+  refreshDesiredStateExpiry,
   type WriteDesiredStateOptions,
   writeDesiredState,
 } from './desired-state.js'
@@ -94,6 +95,7 @@ export {
   InvalidKeyPartError,
   InvalidOptionsError,
   InvalidPoolProgressError,
+  UnelectedEpochDesiredStateError,
 } from './errors/index.js'
 export { compareFencingTokens, type FencingToken } from './fencing-token.js'
 export { FLEET_KEY_ENV, FleetKey, fleetKeyFromEnv, MIN_FLEET_KEY_BYTES } from './fleet-key.js'

@@ -14,7 +14,7 @@ export interface KeySpace {
   readonly namespace: string
   /** Hash: the sidecar's latest report. Expires after 3 report intervals: silence means "unknown". */
   report(sidecarId: string): string
-  /** Hash: the desired state the tracker wrote for the sidecar. Never expires. */
+  /** Hash: the desired state the tracker wrote for the sidecar. Expires unless the leader keeps it fresh. */
   desired(sidecarId: string): string
   /** Pub/sub channel: wakes the sidecar after its desired state changed. Carries no data that is trusted. */
   notify(sidecarId: string): string

@@ -8,6 +8,7 @@ import {
   tempDir,
 } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { encodeHash } from '../src/hash-codec.js'
 import {
   FencedDesiredStateError,
   keysOf,
@@ -20,6 +21,7 @@ import {
   readLeader,
   readPoolProgress,
   subscribeDesiredState,
+  UnelectedEpochDesiredStateError,
   writeDesiredState,
   writePoolProgress,
 } from '../src/index.js'
@@ -136,6 +138,21 @@ describe('on Redis Cluster', () => {
       await eventually(() => expect(wakes).toBe(1))
       await subscription.close()
       expect(await readDesiredState(sidecar, 'osmosis-a')).toEqual(ds)
+
+      // A state written straight into Redis under an epoch no election handed out is overwritten (the script
+      // cannot see the counter in its slot; the proof is made outside and the exact token passed in).
+      await tracker.hset(
+        keysOf(tracker).desired('osmosis-a'),
+        encodeHash(makeDesired({ epoch: elected + 1000, generation: 2 })),
+      )
+      await expect(readDesiredState(sidecar, 'osmosis-a')).rejects.toThrow(UnelectedEpochDesiredStateError)
+      const next = makeDesired({ epoch: elected, generation: 2, mode: 'normal', pruneToHeight: null })
+      expect(await writeDesiredState(tracker, next, { expireAfterMs: 60_000 })).toMatchObject({
+        status: 'written',
+        replacedForged: { epoch: elected + 1000, generation: 2 },
+      })
+      expect(await readDesiredState(sidecar, 'osmosis-a')).toEqual(next)
+      expect(await tracker.pttl(keysOf(tracker).desired('osmosis-a'))).toBeGreaterThan(0)
 
       // A newer leader exists: what the old epoch wrote is no longer applied, even though it is stored.
       await tracker.incr(keysOf(tracker).epoch)

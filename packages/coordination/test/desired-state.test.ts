@@ -1,6 +1,7 @@
 import { ValidationError } from '@ghostfleet/core'
 import { eventually, startRedis, type TestRedis } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { encodeHash } from '../src/hash-codec.js'
 import {
   compareFencingTokens,
   FencedDesiredStateError,
@@ -9,7 +10,9 @@ import {
   keysOf,
   type RedisClient,
   readDesiredState,
+  refreshDesiredStateExpiry,
   subscribeDesiredState,
+  UnelectedEpochDesiredStateError,
   writeDesiredState,
 } from '../src/index.js'
 import { connect, makeDesired } from './fixtures.js'
@@ -44,11 +47,13 @@ describe('writeDesiredState fencing (single Redis: one Lua script checks leader 
       status: 'written',
       stored: null,
       leaderEpoch: null,
+      replacedForged: null,
     })
     expect(await writeDesiredState(tracker, first)).toEqual({
       status: 'duplicate',
       stored: { epoch: 3, generation: 5 },
       leaderEpoch: null,
+      replacedForged: null,
     })
     expect(await writeDesiredState(tracker, makeDesired({ epoch: 3, generation: 4 }))).toMatchObject({
       status: 'stale-generation',
@@ -75,6 +80,7 @@ describe('writeDesiredState fencing (single Redis: one Lua script checks leader 
       status: 'not-leader-epoch',
       stored: null,
       leaderEpoch: 4,
+      replacedForged: null,
     })
     expect(await writeDesiredState(tracker, makeDesired({ epoch: 5 }))).toMatchObject({
       status: 'not-leader-epoch',
@@ -82,14 +88,58 @@ describe('writeDesiredState fencing (single Redis: one Lua script checks leader 
     expect(await tracker.exists(keysOf(tracker).desired('osmosis-a'))).toBe(0)
   })
 
-  it('refuses an older epoch than the stored one (the epoch counter rolled back after a failover)', async () => {
+  it('overwrites, and reports, a stored state whose epoch is above the epoch counter (no election made it)', async () => {
     await leaderEpochIs(7)
-    await writeDesiredState(tracker, makeDesired({ epoch: 7, generation: 1 }))
-    await leaderEpochIs(6)
-    const result = await writeDesiredState(tracker, makeDesired({ epoch: 6, generation: 99 }))
-    expect(result).toMatchObject({ status: 'stale-epoch', stored: { epoch: 7, generation: 1 } })
-    expect(isDesiredWriteAccepted(result)).toBe(false)
-    expect((await readDesiredState(sidecar, 'osmosis-a', { fenceByLeaderEpoch: false }))?.epoch).toBe(7)
+    // Written straight into Redis, bypassing the script: what a forger (or a restore gone wrong) leaves.
+    await tracker.hset(
+      keysOf(tracker).desired('osmosis-a'),
+      encodeHash(makeDesired({ epoch: 1_000_000, generation: 3, mode: 'normal', pruneToHeight: null })),
+    )
+    const mine = makeDesired({ epoch: 7, generation: 1 })
+    const result = await writeDesiredState(tracker, mine)
+    expect(result).toEqual({
+      status: 'written',
+      stored: { epoch: 1_000_000, generation: 3 },
+      leaderEpoch: null,
+      replacedForged: { epoch: 1_000_000, generation: 3 },
+    })
+    expect(isDesiredWriteAccepted(result)).toBe(true)
+    expect(await readDesiredState(sidecar, 'osmosis-a')).toEqual(mine)
+    // A legitimate newer state is never taken for a forged one: the next write is an ordinary one.
+    expect(await writeDesiredState(tracker, makeDesired({ epoch: 7, generation: 2 }))).toMatchObject({
+      status: 'written',
+      replacedForged: null,
+    })
+  })
+
+  it('a sidecar never applies a state from an epoch no election handed out', async () => {
+    await leaderEpochIs(2)
+    await tracker.hset(keysOf(tracker).desired('osmosis-a'), encodeHash(makeDesired({ epoch: 1_000_000 })))
+    const error = await readDesiredState(sidecar, 'osmosis-a').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UnelectedEpochDesiredStateError)
+    expect(error).toMatchObject({ code: 'unelected-epoch', stateEpoch: 1_000_000, leaderEpoch: 2 })
+    // Not even a new leader reading its predecessors' states (no stale-epoch fence) takes it.
+    await expect(
+      readDesiredState(tracker, 'osmosis-a', { fenceByLeaderEpoch: false }),
+    ).rejects.toBeInstanceOf(UnelectedEpochDesiredStateError)
+  })
+
+  it('lets the hash expire when asked, and refreshes the expiry only of a hash that exists', async () => {
+    await leaderEpochIs(1)
+    const key = keysOf(tracker).desired('osmosis-a')
+    await writeDesiredState(tracker, makeDesired({ epoch: 1 }))
+    expect(await tracker.pttl(key)).toBe(-1)
+    await writeDesiredState(tracker, makeDesired({ epoch: 1, generation: 2 }), { expireAfterMs: 60_000 })
+    const ttl = await tracker.pttl(key)
+    expect(ttl).toBeGreaterThan(50_000)
+    expect(ttl).toBeLessThanOrEqual(60_000)
+    expect(await refreshDesiredStateExpiry(tracker, 'osmosis-a', 600_000)).toBe(true)
+    expect(await tracker.pttl(key)).toBeGreaterThan(60_000)
+    expect(await refreshDesiredStateExpiry(tracker, 'osmosis-b', 600_000)).toBe(false)
+    expect(await tracker.exists(keysOf(tracker).desired('osmosis-b'))).toBe(0)
+    await expect(
+      writeDesiredState(tracker, makeDesired({ epoch: 1, generation: 3 }), { expireAfterMs: 5 }),
+    ).rejects.toThrow(/expireAfterMs/)
   })
 
   it('a newer epoch replaces any generation of an older one, and drops fields the new state lacks', async () => {

@@ -100,10 +100,21 @@ describe('sidecarReportSchema', () => {
       'thresholds.heightDifferenceMin: heightDifferenceMin (20) must be less than',
     ],
     ['empty version', { version: '' }, 'version: expected a non-empty string, got ""'],
+    ['a boot id with a brace', { bootId: '{boot-1234}', seq: 1 }, 'bootId: expected a boot id'],
+    ['seq 0', { bootId: 'b7f3c2a0-1111', seq: 0 }, 'seq: expected an integer ≥ 1'],
+    ['a boot id without seq', { bootId: 'b7f3c2a0-1111' }, 'seq: bootId and seq go together'],
+    ['seq without a boot id', { seq: 3 }, 'bootId: bootId and seq go together'],
   ])('rejects %s', (_name, patch, expected) => {
     const lines = rejectLines(sidecarReportSchema, { ...report, ...patch }, 'gf:reports')
     expect(lines).toHaveLength(1)
     expect(lines[0]).toContain(`gf:reports: ${expected}`)
+  })
+
+  it('carries the report sequence (boot id + seq), and still accepts a report of a release without it', () => {
+    const sequenced = { ...report, bootId: '0b6f1f3e-9d2a-4c1e-8f7a-2b1d3c4e5f60', seq: 12 }
+    expect(parseWith(sidecarReportSchema, sequenced, 'gf:reports')).toEqual(sequenced)
+    const { bootId: _b, seq: _s, ...legacy } = parseWith(sidecarReportSchema, report, 'gf:reports')
+    expect(parseWith(sidecarReportSchema, legacy, 'gf:reports')).toEqual(report)
   })
 
   it('rejects something that is not an object at all', () => {

@@ -15,6 +15,8 @@ export const DESIRED_REFUSAL_REASONS = [
   'unsigned',
   'bad-signature',
   'stale-epoch',
+  // An epoch above the leader epoch counter: no election handed it out (written straight into Redis).
+  'unelected-epoch',
   // Older than the token this sidecar applied (a rolled-back Redis, a replay).
   'stale-generation',
   // The prune part, by this sidecar's own check (`guardPruneHeight`); `nothing-to-prune` is not a refusal.

@@ -16,6 +16,7 @@ import { createFleetMetrics, type FleetMetrics } from './fleet-metrics.js'
 import { FleetPoolSource } from './fleet-pool-source.js'
 import type { FleetSettings } from './fleet-settings.js'
 import { buildSidecarReport } from './report-builder.js'
+import { ReportSequence } from './report-sequence.js'
 import { Reporter } from './reporter.js'
 import { TrackerDecisionSource } from './tracker-decision-source.js'
 
@@ -122,6 +123,7 @@ export class FleetMode {
   start(controller: ControllerLink): void {
     const { settings, log } = this.options
     let lastKnown: { height: number; base: number } | null = null
+    const sequence = new ReportSequence()
     this.reporter = new Reporter({
       redis: this.redis,
       intervalMs: settings.reportIntervalMs,
@@ -144,6 +146,7 @@ export class FleetMode {
           decidedBy: this.decisions?.name ?? 'local',
           lastKnown,
           now: Date.now(),
+          position: sequence.next(),
         })
       },
     })

@@ -1,6 +1,7 @@
 import { type MemberActivity, type SidecarReport, type Thresholds, WIRE_VERSION } from '@ghostfleet/core'
 import type { ControllerSnapshot } from '../control/controller.js'
 import type { DecidedBy } from '../control/decision-source.js'
+import type { ReportPosition } from './report-sequence.js'
 
 /** What a report says about the sidecar beyond the controller's snapshot. */
 export interface ReportIdentity {
@@ -19,6 +20,8 @@ export interface ReportInput {
   /** The last heights the node answered with, for reports while it does not answer (`nodeReachable: false`). */
   lastKnown: { height: number; base: number } | null
   now: number
+  /** This report's place in the sidecar's sequence (`ReportSequence.next()`), by which the tracker orders reports. */
+  position: ReportPosition
 }
 
 /**
@@ -61,5 +64,7 @@ export function buildSidecarReport(input: ReportInput): SidecarReport {
     version: identity.version,
     reportedAt: input.now,
     thresholds: identity.thresholds,
+    bootId: input.position.bootId,
+    seq: input.position.seq,
   }
 }

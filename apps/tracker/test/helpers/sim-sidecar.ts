@@ -5,6 +5,7 @@
  * It applies a prune only when the height is above its base, as the real sidecar must.
  */
 
+import { randomUUID } from 'node:crypto'
 import {
   compareFencingTokens,
   type FleetKey,
@@ -32,6 +33,8 @@ export interface SimSidecarOptions {
   holdPrunes?: boolean
   reportIntervalMs?: number
   fleetKey?: FleetKey | null
+  /** Report as a release before report sequence numbers: no `bootId`/`seq`. @default false */
+  legacyReports?: boolean
 }
 
 export class SimSidecar {
@@ -60,6 +63,15 @@ export class SimSidecar {
   private lastReportedAt = 0
   private readonly reportIntervalMs: number
   private readonly fleetKey: FleetKey | null
+  private readonly legacyReports: boolean
+  /** This "process run" of the sidecar and its report counter; `restart()` starts a new one. */
+  bootId: string = randomUUID()
+  seq = 0
+  /**
+   * The host's wall clock for `reportedAt`, when a test steps it; by default reports are stamped with a clock
+   * that never goes back.
+   */
+  wallClock: (() => number) | null = null
 
   constructor(
     private readonly redis: RedisClient,
@@ -75,11 +87,19 @@ export class SimSidecar {
     this.holdPrunes = options.holdPrunes ?? false
     this.reportIntervalMs = options.reportIntervalMs ?? 1000
     this.fleetKey = options.fleetKey ?? null
+    this.legacyReports = options.legacyReports ?? false
+  }
+
+  /** The sidecar process restarts: a new boot id, reports numbered from 1 again. */
+  restart(): void {
+    this.bootId = randomUUID()
+    this.seq = 0
   }
 
   toReport(): SidecarReport {
-    const reportedAt = Math.max(Date.now(), this.lastReportedAt + 1)
+    const reportedAt = this.wallClock?.() ?? Math.max(Date.now(), this.lastReportedAt + 1)
     this.lastReportedAt = reportedAt
+    this.seq += 1
     return {
       v: 1,
       sidecarId: this.id,
@@ -99,6 +119,7 @@ export class SimSidecar {
       version: 'test',
       reportedAt,
       ...(this.thresholds === null ? {} : { thresholds: this.thresholds }),
+      ...(this.legacyReports ? {} : { bootId: this.bootId, seq: this.seq }),
     }
   }
 

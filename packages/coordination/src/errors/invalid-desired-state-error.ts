@@ -12,6 +12,8 @@ export type DesiredStateRejectCode =
   | 'bad-signature'
   /** Issued under a leader epoch older than the current one (a deposed tracker wrote it). */
   | 'stale-epoch'
+  /** Issued under a leader epoch above the epoch counter: no election handed it out (written straight into Redis). */
+  | 'unelected-epoch'
 
 /**
  * A desired state read from Redis that must not be applied: the sidecar keeps its current mode and reports the

@@ -30,7 +30,17 @@ const wireVersion = () =>
     error: `expected wire version ${WIRE_VERSION} (is the peer a different release?)`,
   })
 
-/** What a sidecar reports about itself every report interval. */
+const BOOT_ID_EXPECTATION = 'expected a boot id: 8–64 characters from A-Z a-z 0-9 -'
+
+/**
+ * What a sidecar reports about itself every report interval.
+ *
+ * Order of reports: `bootId` + `seq` (added within wire version 1). A sidecar process picks a random `bootId`
+ * when it starts and numbers its reports 1, 2, 3, … within that boot, so a receiver orders one boot's reports by
+ * `seq`, never by the sidecar's wall clock (`reportedAt` can step back). Both are present or both absent; a
+ * report without them comes from an older sidecar release and is ordered by `reportedAt`, as that release
+ * expects.
+ */
 export const sidecarReportSchema = message({
   v: wireVersion(),
   sidecarId: sidecarId(),
@@ -55,7 +65,25 @@ export const sidecarReportSchema = message({
   reportedAt: epochMs(),
   /** The thresholds the sidecar uses when it decides locally. */
   thresholds: thresholdsSchema.optional(),
-})
+  /** Random id of this sidecar process's run (a restart picks a new one). */
+  bootId: z
+    .string({ error: BOOT_ID_EXPECTATION })
+    .regex(/^[A-Za-z0-9-]{8,64}$/, { error: BOOT_ID_EXPECTATION })
+    .optional(),
+  /** Number of this report within the boot: 1 for the first, +1 for each later one (gaps are fine). */
+  seq: intAtLeast(1).optional(),
+}).superRefine(
+  (report, ctx) => {
+    if ((report.bootId === undefined) !== (report.seq === undefined)) {
+      addCrossFieldIssue(
+        ctx,
+        [report.bootId === undefined ? 'bootId' : 'seq'],
+        'bootId and seq go together: send both (this release) or neither (an older one)',
+      )
+    }
+  },
+  { when: fieldsValid('bootId', 'seq') },
+)
 export type SidecarReport = z.output<typeof sidecarReportSchema>
 
 /**
