@@ -134,3 +134,94 @@ describe('NodeProcess', () => {
     await expect(node.start()).rejects.toThrow(/could not start the node/)
   })
 })
+
+/*
+ * A crash restart is in flight from the moment its timer fires until the new child has spawned: the launch spec
+ * is awaited (a free-port search in ghost mode) and so is the `spawn` event. A stop() or start() in that gap
+ * must see the restart: no path may leave two nodes, or one the supervisor does not know about.
+ */
+describe('NodeProcess: stop and start during a crash restart', () => {
+  let dir: TempDir
+  let node: NodeProcess | undefined
+  const launched: number[] = []
+
+  beforeEach(async () => {
+    dir = await tempDir()
+    launched.length = 0
+  })
+  afterEach(async () => {
+    await node?.stop()
+    node = undefined
+    for (const pid of launched) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone, as it should be
+      }
+    }
+    await dir.remove()
+  })
+
+  /**
+   * The first launch crashes at once; the second (the crash restart) waits inside its launch spec until the
+   * test calls `release()`; later launches are graceful nodes.
+   */
+  function crashThenHeldRestart() {
+    const log = path.join(dir.path, 'starts.log')
+    let calls = 0
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    node = new NodeProcess({
+      launchSpec: async () => {
+        calls++
+        const call = calls
+        if (call === 2) await held
+        return {
+          command: process.execPath,
+          args: [fakeNode, '--launch', String(call)],
+          env: { FAKE_NODE_MODE: call === 1 ? 'crash' : 'graceful', FAKE_NODE_LOG: log },
+        }
+      },
+      output: { kind: 'file', path: path.join(dir.path, 'node.log') },
+      stopGraceMs: 5_000,
+      backoff: { initialMs: 20, maxMs: 100, resetAfterMs: 60_000 },
+      onStart: (pid) => launched.push(pid),
+    })
+    return { node, release, calls: () => calls }
+  }
+
+  const living = () => launched.filter((pid) => alive(pid))
+
+  it('a stop() while the restart awaits its launch spec cancels the restart; a start() after it runs one node', async () => {
+    const { node, release, calls } = crashThenHeldRestart()
+    await node.start()
+    await eventually(() => expect(calls()).toBe(2), { description: 'the crash restart to be in flight' })
+    const stopped = node.stop()
+    release()
+    await stopped
+    expect(node.state()).toBe('stopped')
+    expect(node.pid()).toBeNull()
+    expect(living()).toEqual([])
+
+    // The operator's start right after: exactly one node, the one the supervisor tracks.
+    await node.start()
+    expect(living()).toEqual([node.pid()])
+    await node.stop()
+    expect(living()).toEqual([])
+  })
+
+  it('a start() while the restart is in flight waits for it instead of spawning a second node', async () => {
+    const { node, release, calls } = crashThenHeldRestart()
+    await node.start()
+    await eventually(() => expect(calls()).toBe(2), { description: 'the crash restart to be in flight' })
+    const started = node.start()
+    release()
+    await started
+    expect(node.state()).toBe('running')
+    expect(living()).toEqual([node.pid()])
+    await node.stop()
+    expect(living()).toEqual([])
+  })
+})

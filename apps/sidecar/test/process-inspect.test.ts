@@ -8,12 +8,14 @@ import {
   argsNameHome,
   inspectProcess,
   NODE_MARKER_ENV,
+  processGroupMembers,
   processLiveness,
   terminateProcess,
   withoutDescendants,
 } from '../src/supervisor/process-inspect.js'
 
-const fakeNode = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-node.mjs')
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
+const fakeNode = path.join(fixtures, 'fake-node.mjs')
 
 let dir: TempDir
 const children: number[] = []
@@ -72,6 +74,43 @@ describe('process inspection', () => {
     expect(await processLiveness(stubborn)).not.toBe('alive')
     expect(await terminateProcess(stubborn, 300)).toBe('gone')
     expect(await inspectProcess(stubborn, dir.path, '/data/osmosis')).toBeNull()
+  })
+
+  it("stops an orphaned node's whole process group: a cosmovisor-like wrapper and the daemon it forked", async () => {
+    // What a SIGKILLed sidecar leaves: the node tree, leading its own process group, no longer our child.
+    const log = path.join(dir.path, 'launched.log')
+    const home = path.join(dir.path, 'home')
+    const wrapper = spawn(
+      process.execPath,
+      [
+        path.join(fixtures, 'cosmovisor-like.mjs'),
+        process.execPath,
+        path.join(fixtures, 'addrbook-daemon.mjs'),
+        'start',
+        '--home',
+        home,
+      ],
+      {
+        env: { ...process.env, FAKE_NODE_LOG: log, WRAPPER_ON_TERM: 'wait', DAEMON_TERM_DELAY_MS: 'never' },
+        stdio: 'ignore',
+        detached: true,
+      },
+    )
+    wrapper.unref()
+    children.push(wrapper.pid as number)
+    const pids = await eventually(async () => {
+      const entries = (await readFile(log, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { pid: number })
+      expect(entries).toHaveLength(2)
+      return entries.map((e) => e.pid)
+    })
+    children.push(...pids)
+    expect(await processGroupMembers(wrapper.pid as number)).toEqual([...pids].sort((a, b) => a - b))
+    expect(await terminateProcess(wrapper.pid as number, 300)).toBe('killed')
+    for (const pid of pids) expect(await processLiveness(pid), `pid ${pid}`).not.toBe('alive')
+    expect(await processGroupMembers(wrapper.pid as number)).toEqual([])
   })
 
   it('recognises --home in both spellings', () => {

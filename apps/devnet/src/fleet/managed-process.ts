@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 
 export interface ManagedProcessOptions {
@@ -87,12 +87,32 @@ export class ManagedProcess {
     else this.child.kill('SIGKILL')
   }
 
+  /**
+   * SIGKILLs the group, and the groups its leader's children lead: a sidecar launches its node as the leader of a
+   * process group of its own (so that it can stop the node's whole tree), which the sidecar's group does not include.
+   */
   private killGroup(): void {
-    if (this.child.pid === undefined) return
-    try {
-      process.kill(-this.child.pid, 'SIGKILL')
-    } catch {
-      // The group is empty: nothing was left behind.
+    const pid = this.child.pid
+    if (pid === undefined) return
+    const groups = [pid, ...(this.exited ? [] : childrenOf(pid))]
+    for (const group of groups) {
+      try {
+        process.kill(-group, 'SIGKILL')
+      } catch {
+        // The group is empty (nothing was left behind), or the child leads none.
+      }
     }
+  }
+}
+
+/** The pids of `pid`'s children (`pgrep -P`, on Linux and macOS); empty when there are none or pgrep is missing. */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map(Number)
+      .filter((child) => Number.isSafeInteger(child) && child > 0)
+  } catch {
+    return []
   }
 }

@@ -27,7 +27,8 @@ import { StateKeeper } from '../state/state-keeper.js'
 import { createAddressBookKeeper } from '../storage/address-book-keeper.js'
 import { findLockedDatabases, LockCheckUnavailableError } from '../storage/database-locks.js'
 import { directoryBytes } from '../storage/directory-size.js'
-import { lockedPrunedDatabases, pruneNodeHome, waitUntilUnlocked } from '../storage/offline-prune.js'
+import { waitUntilHomeIdle } from '../storage/home-idle.js'
+import { lockedPrunedDatabases, pruneNodeHome } from '../storage/offline-prune.js'
 import { CosmovisorSetupError, launchSpecFor } from '../supervisor/launch-spec.js'
 import { type NodeOutput, NodeProcess } from '../supervisor/node-process.js'
 import { createSidecarMetrics } from '../telemetry/sidecar-metrics.js'
@@ -189,7 +190,13 @@ export async function runStart(options: StartOptions): Promise<number> {
     onError: (error) => log.error({ err: error }, 'the node could not be restarted; retrying after backoff'),
   })
 
-  const addressBook = createAddressBookKeeper(home, stashDirPath(configDir))
+  // Before the address book is stashed or restored, and before a prune, nothing may hold the home any more (a
+  // node still shutting down writes its book when it exits): see storage/home-idle.ts.
+  const homeIdleTimeoutMs = Math.max(30_000, config.node.stopGraceSeconds * 1000)
+  const addressBook = createAddressBookKeeper(home, stashDirPath(configDir), {
+    dataDir,
+    idleTimeoutMs: homeIdleTimeoutMs,
+  })
   try {
     // A cosmovisor setup without DAEMON_NAME cannot launch: say so now, not after the first restart.
     await launchSpecFor(launch, 'normal')
@@ -288,8 +295,7 @@ export async function runStart(options: StartOptions): Promise<number> {
       metrics,
       log,
       now: Date.now,
-      waitUntilUnlocked: () =>
-        waitUntilUnlocked(dataDir, Math.max(30_000, config.node.stopGraceSeconds * 1000)),
+      waitUntilUnlocked: () => waitUntilHomeIdle(home, { dataDir, timeoutMs: homeIdleTimeoutMs }),
       prune: (untilHeight, signal) => {
         let lastLog = 0
         return pruneNodeHome({

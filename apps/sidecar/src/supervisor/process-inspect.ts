@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readdir, readFile, readlink } from 'node:fs/promises'
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { waitFor } from '../control/wait-for.js'
@@ -86,6 +86,32 @@ export async function processEnvironment(pid: number): Promise<Map<string, strin
   } catch {
     return undefined
   }
+}
+
+/**
+ * Living processes whose environment carries the marker of `configDir` (Linux; empty elsewhere): what sidecars of
+ * this config directory launched — the node's processes, cosmovisor's daemon included — whoever their parent is
+ * now. The node leads a process group of its own, so killing a sidecar's group does not reach it; this finds it.
+ */
+export async function processesLaunchedBy(configDir: string): Promise<number[]> {
+  if (process.platform !== 'linux') return []
+  const wanted = path.resolve(configDir)
+  let entries: string[]
+  try {
+    entries = await readdir('/proc')
+  } catch {
+    return []
+  }
+  const found: number[] = []
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    const pid = Number(entry)
+    if (pid === process.pid) continue
+    const marker = (await processEnvironment(pid))?.get(NODE_MARKER_ENV)
+    if (marker !== undefined && path.resolve(marker) === wanted && (await processLiveness(pid)) === 'alive')
+      found.push(pid)
+  }
+  return found.sort((a, b) => a - b)
 }
 
 /** Whether an argv starts the node of `home` (`--home <home>` or `--home=<home>`). */
@@ -182,6 +208,63 @@ export async function pidsWithFileOpen(file: string): Promise<number[]> {
   return found
 }
 
+/** A file some process has open for writing. */
+export interface OpenForWriting {
+  pid: number
+  file: string
+}
+
+/**
+ * Processes (other than this one) with a file under `dir` open for writing (Linux: /proc/<pid>/fd, with the access
+ * mode from /proc/<pid>/fdinfo). A node that is still shutting down holds its LOCK files and logs this way until it
+ * exits; readers (`tail -f` of a log, a backup copying the home) are not counted. Always empty off Linux, and
+ * processes of other users are invisible without privileges.
+ */
+export async function filesOpenForWritingUnder(dir: string): Promise<OpenForWriting[]> {
+  if (process.platform !== 'linux') return []
+  let root: string
+  try {
+    root = await realpath(dir)
+  } catch {
+    return []
+  }
+  const prefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`
+  let entries: string[]
+  try {
+    entries = await readdir('/proc')
+  } catch {
+    return []
+  }
+  const found: OpenForWriting[] = []
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    const pid = Number(entry)
+    if (pid === process.pid) continue
+    let fds: string[]
+    try {
+      fds = await readdir(`/proc/${pid}/fd`)
+    } catch {
+      continue
+    }
+    for (const fd of fds) {
+      try {
+        const file = await readlink(`/proc/${pid}/fd/${fd}`)
+        if (!file.startsWith(prefix)) continue
+        const info = await readFile(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+        const flags = /^flags:\s*([0-7]+)/m.exec(info)?.[1]
+        // O_ACCMODE: 0 = read-only, 1 = write-only, 2 = read-write.
+        if (flags !== undefined && (Number.parseInt(flags, 8) & 3) !== 0) {
+          found.push({ pid, file })
+          break
+        }
+      } catch {
+        // The fd closed, or the process exited, while we looked.
+      }
+    }
+  }
+  return found
+}
+
 /** The parent pid of `pid` (Linux /proc; `null` elsewhere or when gone). */
 export async function parentPid(pid: number): Promise<number | null> {
   if (process.platform !== 'linux') return null
@@ -192,6 +275,80 @@ export async function parentPid(pid: number): Promise<number | null> {
     return Number.isSafeInteger(ppid) && ppid > 0 ? ppid : null
   } catch {
     return null
+  }
+}
+
+/** The process group of `pid` (Linux /proc, else `ps`); `null` when it is gone. */
+export async function processGroupOf(pid: number): Promise<number | null> {
+  if (process.platform === 'linux') {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+      // "pid (comm) state ppid pgrp ..."
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
+      return Number.isSafeInteger(pgrp) && pgrp > 0 ? pgrp : null
+    } catch {
+      return null
+    }
+  }
+  try {
+    const { stdout } = await execFileAsync('ps', ['-o', 'pgid=', '-p', String(pid)])
+    const pgid = Number(stdout.trim())
+    return Number.isSafeInteger(pgid) && pgid > 0 ? pgid : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The living processes of process group `pgid`, sorted (zombies left for their parent to reap do not count: they
+ * hold no files and run no code). A node runs as its own group, so this is "what is left of the node".
+ */
+export async function processGroupMembers(pgid: number): Promise<number[]> {
+  try {
+    process.kill(-pgid, 0)
+  } catch (error) {
+    // ESRCH: no process has this group any more; EPERM: some do, but not ours to signal (still alive).
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return []
+  }
+  const members: number[] = []
+  if (process.platform === 'linux') {
+    let entries: string[]
+    try {
+      entries = await readdir('/proc')
+    } catch {
+      return []
+    }
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue
+      try {
+        const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry))
+      } catch {
+        // Exited while we looked.
+      }
+    }
+    return members.sort((a, b) => a - b)
+  }
+  try {
+    const { stdout } = await execFileAsync('ps', ['-A', '-o', 'pid=,pgid=,stat='])
+    for (const line of stdout.split('\n')) {
+      const [pid, group, state] = line.trim().split(/\s+/)
+      if (Number(group) === pgid && state !== undefined && !state.startsWith('Z')) members.push(Number(pid))
+    }
+  } catch {
+    return []
+  }
+  return members.sort((a, b) => a - b)
+}
+
+/** Sends `signal` to every process of group `pgid`; false when the group is empty. */
+export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch {
+    return false
   }
 }
 
@@ -225,31 +382,42 @@ export class ProcessStopTimeoutError extends Error {
 /**
  * Stops a process that is not our child (an orphaned node): SIGTERM, wait until it is gone (or a zombie) up to
  * `graceMs`, then SIGKILL and wait again. Resolves with how it ended.
+ *
+ * When `pid` leads its own process group (other than ours), the group is the node: the sidecar launches the node
+ * as a group leader, and a cosmovisor node is a tree (the wrapper and the daemon it forked). Then both signals
+ * go to the whole group, and the process counts as stopped once no process of the group remains.
  */
 export async function terminateProcess(pid: number, graceMs: number): Promise<'exited' | 'killed' | 'gone'> {
   if ((await processLiveness(pid)) !== 'alive') return 'gone'
+  const group = await processGroupOf(pid)
+  const wholeGroup = group === pid && group !== (await processGroupOf(process.pid))
+  const send = (signal: NodeJS.Signals): boolean => {
+    if (wholeGroup) return signalProcessGroup(pid, signal)
+    try {
+      process.kill(pid, signal)
+      return true
+    } catch {
+      return false
+    }
+  }
   const exited = async () => {
-    const state = await processLiveness(pid)
-    return state === 'alive'
-      ? { done: false as const, problem: `pid ${pid} still running` }
+    const left = wholeGroup
+      ? await processGroupMembers(pid)
+      : (await processLiveness(pid)) === 'alive'
+        ? [pid]
+        : []
+    return left.length > 0
+      ? { done: false as const, problem: `pid ${left.join(', ')} still running` }
       : { done: true as const, value: undefined }
   }
-  try {
-    process.kill(pid, 'SIGTERM')
-  } catch {
-    return 'gone'
-  }
+  if (!send('SIGTERM')) return 'gone'
   try {
     await waitFor(`pid ${pid} to exit after SIGTERM`, exited, { timeoutMs: graceMs, pollMs: 100 })
     return 'exited'
   } catch {
     // fall through to SIGKILL
   }
-  try {
-    process.kill(pid, 'SIGKILL')
-  } catch {
-    return 'exited'
-  }
+  if (!send('SIGKILL')) return 'exited'
   try {
     await waitFor(`pid ${pid} to exit after SIGKILL`, exited, {
       timeoutMs: Math.max(5_000, graceMs),
