@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { type AddressBookStep, restoreAddressBook, stashAddressBook } from '@ghostfleet/cometbft'
 import type { NodeMode } from '@ghostfleet/core'
 import { createLogger } from '@ghostfleet/telemetry'
-import { type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { switchMode } from '../src/control/mode-switch.js'
 import type { AddressBookKeeper, NodeLifecycle } from '../src/control/node-lifecycle.js'
@@ -12,6 +13,8 @@ import { prepareStart } from '../src/control/startup.js'
 import { SidecarStateStore } from '../src/state/sidecar-state.js'
 import { StateKeeper } from '../src/state/state-keeper.js'
 import { createAddressBookKeeper } from '../src/storage/address-book-keeper.js'
+import { NodeProcess } from '../src/supervisor/node-process.js'
+import { processLiveness } from '../src/supervisor/process-inspect.js'
 
 /*
  * A SIGKILL of the sidecar at any point of a mode switch must leave a state the next start completes: the
@@ -301,5 +304,107 @@ describe('mode switch crash safety', () => {
     const keeper = await restartedSidecar()
     expect(keeper.get().mode).toBe('normal')
     expect(await readOrNull(live)).toBe('{ not json')
+  })
+})
+
+/*
+ * The same switch with the real supervisor and a real node process, while a crash restart of the ghost node is
+ * being launched (its launch spec awaits a free port, as in ghost mode): the switch's stop must see that restart,
+ * so no ghost node comes up beside the restored book, and the node that runs afterwards is the normal one.
+ */
+describe('mode switch during a crash restart (real supervisor and node)', () => {
+  const daemon = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'addrbook-daemon.mjs')
+  let node: NodeProcess | undefined
+  let launchLog: string
+
+  afterEach(async () => {
+    await node?.stop()
+    node = undefined
+    for (const entry of await launched()) {
+      try {
+        process.kill(entry.pid, 'SIGKILL')
+      } catch {
+        // gone
+      }
+    }
+  })
+
+  async function launched(): Promise<Array<{ pid: number; mode: NodeMode }>> {
+    const text = await readOrNull(launchLog)
+    return text === null
+      ? []
+      : text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+  }
+
+  it('ghost → normal while the crashed ghost node is being restarted: one node, normal, with the original book', async () => {
+    launchLog = path.join(dir.path, 'launched.log')
+    const store = new SidecarStateStore(configDir)
+    const keeper = new StateKeeper(store, await store.load())
+    let calls = 0
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const spawned: number[] = []
+    node = new NodeProcess({
+      launchSpec: async () => {
+        calls++
+        const call = calls
+        const mode = keeper.get().mode
+        if (call === 2) await held
+        return {
+          command: process.execPath,
+          args: [daemon, 'start', '--home', home],
+          env: {
+            FAKE_NODE_LOG: launchLog,
+            DAEMON_MODE: mode,
+            ...(mode === 'ghost' ? { DAEMON_BOOK_AT_START: GHOST_BOOK } : {}),
+            // The first ghost node crashes right after its start.
+            ...(call === 1 ? { DAEMON_CRASH_AT_START: '1' } : {}),
+          },
+        }
+      },
+      output: { kind: 'file', path: path.join(dir.path, 'node.log') },
+      stopGraceMs: 5_000,
+      backoff: { initialMs: 20, maxMs: 100, resetAfterMs: 60_000 },
+      onStart: (pid) => spawned.push(pid),
+    })
+    const deps = { node, addressBook: createAddressBookKeeper(home, stashDir), state: keeper, now: Date.now }
+    expect((await switchMode(deps, 'ghost', 'test')).to).toBe('ghost')
+    await eventually(() => expect(calls).toBe(2), { description: 'the crash restart to be in flight' })
+
+    // The restart's launch spec returns right after the switch has called stop(): the gap of the defect.
+    const supervisor = node
+    const stopThenRelease: NodeLifecycle = {
+      start: () => supervisor.start(),
+      stop: async () => {
+        const stopped = supervisor.stop()
+        release()
+        await stopped
+      },
+      state: () => supervisor.state(),
+      pid: () => supervisor.pid(),
+      uptimeMs: (now) => supervisor.uptimeMs(now),
+      restartCount: () => supervisor.restartCount(),
+    }
+    const result = await switchMode({ ...deps, node: stopThenRelease }, 'normal', 'test')
+    expect(result).toMatchObject({ to: 'normal', startError: null, addressBook: { ok: true } })
+    // Every process the supervisor spawned has either logged its start (its book written) or is gone.
+    await eventually(async () => {
+      const logged = new Set((await launched()).map((entry) => entry.pid))
+      for (const pid of spawned) {
+        if (!logged.has(pid)) expect(await processLiveness(pid), `pid ${pid}`).not.toBe('alive')
+      }
+    })
+    const living: Array<{ pid: number; mode: NodeMode }> = []
+    for (const entry of await launched()) {
+      if ((await processLiveness(entry.pid)) === 'alive') living.push(entry)
+    }
+    expect(living).toEqual([{ pid: node.pid(), mode: 'normal', at: expect.any(Number), role: 'daemon' }])
+    expect(await readOrNull(live)).toBe(ORIGINAL)
+    expect(keeper.get().mode).toBe('normal')
   })
 })
