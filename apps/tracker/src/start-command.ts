@@ -5,7 +5,7 @@
  */
 
 import { fleetKeyFromEnv, InvalidFleetKeyError, InvalidOptionsError } from '@ghostfleet/coordination'
-import { ValidationError } from '@ghostfleet/core'
+import { parseWith, refreshSecondsSchema, ValidationError } from '@ghostfleet/core'
 import { InvalidOptionsError as InvalidDiscoveryOptionsError } from '@ghostfleet/discovery'
 import { createLogger, type Logger, LogLevelError } from '@ghostfleet/telemetry'
 import { loadTrackerConfig } from './config.js'
@@ -67,12 +67,8 @@ export async function runStart(flags: StartFlags): Promise<number> {
     })
     let refreshIntervalMs: number | undefined
     if (flags.refreshSeconds !== undefined) {
-      const seconds = Number(flags.refreshSeconds)
-      if (flags.refreshSeconds.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
-        throw new UsageError(
-          `--refresh-seconds ${JSON.stringify(flags.refreshSeconds)}: expected a number ≥ 0`,
-        )
-      }
+      // Bounded like every config duration (a ValidationError: exit 2, nothing started).
+      const seconds = parseWith(refreshSecondsSchema(), flags.refreshSeconds, '--refresh-seconds')
       refreshIntervalMs = Math.round(seconds * 1000)
     }
     const consul = consulSettingsFrom(flags.consul)

@@ -49,6 +49,14 @@ export {
 } from './mode.js'
 export { type PruneDecision, type PruneInput, type PruneRefusal, safePruneHeight } from './prune-height.js'
 export { REDACTED, redactUrl, redactUrlsIn } from './redact-url.js'
+export {
+  DURATION_BOUNDS,
+  type DurationBound,
+  durationExpectation,
+  MAX_TIMER_MS,
+  MIN_TIMER_MS,
+  refreshSecondsSchema,
+} from './schemas/duration.js'
 export { ValidationError } from './schemas/errors.js'
 export { parseWith } from './schemas/parse.js'
 export { type SidecarConfig, type SidecarConfigInput, sidecarConfigSchema } from './schemas/sidecar-config.js'

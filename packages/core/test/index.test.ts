@@ -7,6 +7,11 @@ describe('public surface', () => {
     expect(Object.keys(core).sort()).toEqual(
       [
         'AvailabilityBudgetError',
+        'DURATION_BOUNDS',
+        'MAX_TIMER_MS',
+        'MIN_TIMER_MS',
+        'durationExpectation',
+        'refreshSecondsSchema',
         'MEMBER_ACTIVITIES',
         'ModeInputError',
         'NODE_MODES',

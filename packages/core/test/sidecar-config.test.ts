@@ -99,7 +99,7 @@ describe('sidecarConfigSchema', () => {
     expect(
       rejectLines(sidecarConfigSchema, { ...minimal, fleet: { redis_url: 'redis://h', sidecarID: 'a' } }),
     ).toEqual([
-      'config.toml: fleet: unknown keys "redis_url" (did you mean "redisUrl"?), "sidecarID" (did you mean "sidecarId"?); allowed: redisUrl, sidecarId, trackerTimeoutSeconds, reportIntervalSeconds',
+      'config.toml: fleet: unknown keys "redis_url" (did you mean "redisUrl"?), "sidecarID" (did you mean "sidecarId"?); allowed: redisUrl, redisUsername, redisPasswordFile, sidecarId, trackerTimeoutSeconds, reportIntervalSeconds',
     ])
   })
 
@@ -185,7 +185,7 @@ describe('sidecarConfigSchema', () => {
     [
       'grace 0',
       { node: { ...minimal.node, stopGraceSeconds: 0 } },
-      'node.stopGraceSeconds: expected a number of seconds > 0, got 0',
+      'node.stopGraceSeconds: must be between 1 and 3600 seconds, got 0',
     ],
     [
       'output',
@@ -225,7 +225,7 @@ describe('sidecarConfigSchema', () => {
     [
       'interval 0',
       { pruning: { intervalHours: 0 } },
-      'pruning.intervalHours: expected a number of hours > 0, got 0',
+      'pruning.intervalHours: must be between 0.000278 and 336 hours (1 s to 14 days), got 0',
     ],
     ['margin 0', { pruning: { margin: 0 } }, 'pruning.margin: expected an integer ≥ 1, got 0'],
     ['margin fraction', { pruning: { margin: 1.5 } }, 'pruning.margin: expected an integer ≥ 1, got 1.5'],
@@ -288,7 +288,7 @@ describe('sidecarConfigSchema', () => {
       node: { ...minimal.node, output: 'file', stopGraceSeconds: -1 },
     })
     expect(lines).toEqual([
-      'config.toml: node.stopGraceSeconds: expected a number of seconds > 0, got -1',
+      'config.toml: node.stopGraceSeconds: must be between 1 and 3600 seconds, got -1',
       'config.toml: node.logFile: logFile is required when output = "file"',
       'config.toml: pool.poolId: expected an integer ≥ 0, got "abc"',
       'config.toml: thresholds.heightDifferenceMin: heightDifferenceMin (200) must be less than heightDifferenceMax (100), or the node would switch modes back and forth',

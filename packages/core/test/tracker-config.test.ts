@@ -87,16 +87,16 @@ describe('trackerConfigSchema', () => {
       { listen: 'localhost' },
       'listen: expected host:port, e.g. "127.0.0.1:26670" or "[::1]:26670", got "localhost"',
     ],
-    ['poll 0', { pollIntervalSeconds: 0 }, 'pollIntervalSeconds: expected a number of seconds > 0, got 0'],
+    ['poll 0', { pollIntervalSeconds: 0 }, 'pollIntervalSeconds: must be between 0.1 and 3600 seconds, got 0'],
     [
       'lease too short',
       { leaseTtlMs: 50 },
-      'leaseTtlMs: expected an integer number of milliseconds ≥ 100, got 50',
+      'leaseTtlMs: must be a whole number between 100 and 300000 milliseconds, got 50',
     ],
     [
       'lease fraction',
       { leaseTtlMs: 1000.5 },
-      'leaseTtlMs: expected an integer number of milliseconds ≥ 100, got 1000.5',
+      'leaseTtlMs: must be a whole number between 100 and 300000 milliseconds, got 1000.5',
     ],
     [
       'pool age ≤ poll interval',

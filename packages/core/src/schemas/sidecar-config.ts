@@ -3,6 +3,7 @@
  * an error rather than a setting silently left at its default. Defaults are applied here, in one place.
  */
 import { z } from 'zod'
+import { DURATION_BOUNDS, duration } from './duration.js'
 import {
   addCrossFieldIssue,
   bool,
@@ -13,14 +14,14 @@ import {
   intAtLeast,
   listenAddress,
   oneOf,
-  positiveNumber,
   redisUrl,
   sidecarId,
   table,
 } from './fields.js'
 import { thresholdsSchema } from './thresholds.js'
 
-const seconds = () => positiveNumber('expected a number of seconds > 0')
+/** A duration key of this file, bounded as {@link DURATION_BOUNDS} says. */
+const bounded = (key: keyof typeof DURATION_BOUNDS.sidecar) => duration(DURATION_BOUNDS.sidecar[key])
 
 const nodeSchema = table({
   /** The chain binary (`osmosisd`), or the cosmovisor binary when `launcher = "cosmovisor"`. */
@@ -33,7 +34,7 @@ const nodeSchema = table({
   /** The node's RPC (supervysor's `--abci-endpoint`). */
   rpcEndpoint: httpUrl().default('http://127.0.0.1:26657'),
   /** How long a stopping node gets after SIGTERM before it is killed. */
-  stopGraceSeconds: seconds().default(60),
+  stopGraceSeconds: bounded('node.stopGraceSeconds').default(60),
   output: oneOf(['inherit', 'file']).default('inherit'),
   logFile: filePath().optional(),
 }).superRefine(
@@ -59,12 +60,12 @@ const poolSchema = table({
   /** KYVE REST endpoints tried in order; empty means the chain's preset endpoints. */
   endpoints: z.array(httpUrl(), { error: 'expected an array of URLs' }).default([]),
   /** A pool height older than this is not trusted for pruning. */
-  maxPoolAgeSeconds: seconds().default(600),
+  maxPoolAgeSeconds: bounded('pool.maxPoolAgeSeconds').default(600),
 })
 
 const pruningSchema = table({
   enabled: bool().default(true),
-  intervalHours: positiveNumber('expected a number of hours > 0').default(24),
+  intervalHours: bounded('pruning.intervalHours').default(24),
   /** Prune state.db along with the block store (supervysor's `--state-pruning`). */
   statePruning: bool().default(true),
   /** Compact the databases after pruning so the disk space is actually returned (supervysor's #13/#16). */
@@ -74,11 +75,11 @@ const pruningSchema = table({
 })
 
 const supervisionSchema = table({
-  intervalSeconds: seconds().default(10),
-  restartBackoffInitialSeconds: seconds().default(10),
-  restartBackoffMaxSeconds: seconds().default(300),
+  intervalSeconds: bounded('supervision.intervalSeconds').default(10),
+  restartBackoffInitialSeconds: bounded('supervision.restartBackoffInitialSeconds').default(10),
+  restartBackoffMaxSeconds: bounded('supervision.restartBackoffMaxSeconds').default(300),
   /** A node that stayed up this long resets the backoff to its initial value. */
-  restartBackoffResetSeconds: seconds().default(600),
+  restartBackoffResetSeconds: bounded('supervision.restartBackoffResetSeconds').default(600),
 }).superRefine(
   (supervision, ctx) => {
     if (supervision.restartBackoffInitialSeconds > supervision.restartBackoffMaxSeconds) {
@@ -114,8 +115,8 @@ const fleetSchema = table({
   /** Absent: the app picks one (the host name). */
   sidecarId: sidecarId().optional(),
   /** Without a tracker decision for this long, the sidecar falls back to deciding locally. */
-  trackerTimeoutSeconds: seconds().default(60),
-  reportIntervalSeconds: seconds().default(5),
+  trackerTimeoutSeconds: bounded('fleet.trackerTimeoutSeconds').default(60),
+  reportIntervalSeconds: bounded('fleet.reportIntervalSeconds').default(5),
 }).superRefine(
   (fleet, ctx) => {
     if (fleet.trackerTimeoutSeconds <= fleet.reportIntervalSeconds) {

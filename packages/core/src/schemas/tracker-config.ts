@@ -3,6 +3,7 @@
  * reports. A `[[pools]]` entry only overrides settings for one pool. Strict like the sidecar config.
  */
 import { z } from 'zod'
+import { DURATION_BOUNDS, duration } from './duration.js'
 import {
   addCrossFieldIssue,
   chainId,
@@ -10,13 +11,13 @@ import {
   httpUrl,
   intAtLeast,
   listenAddress,
-  positiveNumber,
   redisUrl,
   table,
 } from './fields.js'
 import { thresholdOverridesSchema } from './thresholds.js'
 
-const seconds = () => positiveNumber('expected a number of seconds > 0')
+/** A duration key of this file, bounded as {@link DURATION_BOUNDS} says. */
+const bounded = (key: keyof typeof DURATION_BOUNDS.tracker) => duration(DURATION_BOUNDS.tracker[key])
 const endpointList = () =>
   z
     .array(httpUrl(), { error: 'expected an array of URLs' })
@@ -25,7 +26,7 @@ const endpointList = () =>
 const defaultsSchema = table({
   /** Members of one pool that may be restarting or pruning at once. */
   maxUnavailable: intAtLeast(1).default(1),
-  pruningIntervalHours: positiveNumber('expected a number of hours > 0').default(24),
+  pruningIntervalHours: bounded('defaults.pruningIntervalHours').default(24),
   margin: intAtLeast(1).default(1),
 })
 
@@ -34,7 +35,7 @@ const poolOverrideSchema = table({
   poolId: intAtLeast(0),
   endpoints: endpointList().optional(),
   maxUnavailable: intAtLeast(1).optional(),
-  pruningIntervalHours: positiveNumber('expected a number of hours > 0').optional(),
+  pruningIntervalHours: bounded('pools[].pruningIntervalHours').optional(),
   /** Overrides applied on top of the thresholds computed from the pool's settings. */
   thresholds: thresholdOverridesSchema.optional(),
 })
@@ -43,11 +44,11 @@ export const trackerConfigSchema = table({
   /** `GHOSTFLEET_REDIS_URL` overrides it; merge it in before parsing. */
   redisUrl: redisUrl(),
   listen: listenAddress().default('127.0.0.1:26680'),
-  pollIntervalSeconds: seconds().default(10),
+  pollIntervalSeconds: bounded('pollIntervalSeconds').default(10),
   /** Leader lease; a standby takes over at most this long after the leader dies. */
-  leaseTtlMs: intAtLeast(100, 'expected an integer number of milliseconds ≥ 100').default(10_000),
+  leaseTtlMs: bounded('leaseTtlMs').default(10_000),
   /** A pool height older than this is not used for pruning decisions. */
-  maxPoolAgeSeconds: seconds().default(600),
+  maxPoolAgeSeconds: bounded('maxPoolAgeSeconds').default(600),
   defaults: defaultsSchema.prefault({}),
   pools: z.array(poolOverrideSchema, { error: 'expected an array of [[pools]] tables' }).default([]),
   /** chain id → KYVE REST endpoints, replacing the built-in preset for that chain. */
