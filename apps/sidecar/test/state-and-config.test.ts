@@ -81,7 +81,7 @@ describe('config file', () => {
     const message = (error as ValidationError).message
     expect(message).toMatch(/pool\.poolId: expected an integer ≥ 0, got "one"/)
     expect(message).toMatch(/unknown key "poolid" \(did you mean "poolId"\?\)/)
-    expect(message).toMatch(/supervision\.intervalSeconds: expected a number of seconds > 0, got -1/)
+    expect(message).toMatch(/supervision\.intervalSeconds: must be between 0\.1 and 3600 seconds, got -1/)
   })
 
   it('takes the Redis URL from GHOSTFLEET_REDIS_URL', async () => {
