@@ -5,7 +5,13 @@
  * serving, when its node is unreachable, or while it holds a command the tracker gave it (a switch or a prune
  * that its reports do not show finished yet). Only serving sidecars are ever sent down.
  */
-import { type MemberActivity, type PoolMember, planDisruptions, type SidecarReport } from '@ghostfleet/core'
+import {
+  type DisruptionCandidate,
+  type MemberActivity,
+  type PoolMember,
+  planDisruptions,
+  type SidecarReport,
+} from '@ghostfleet/core'
 import type { Command } from './commands.js'
 
 export function budgetActivity(
@@ -26,18 +32,25 @@ export interface BudgetPlan {
 }
 
 /**
- * Which of `candidates` (all serving, best first) may start now. Only the unavailable members matter to the
- * budget, so the caller passes those plus the candidates instead of the whole pool: the answer is the same and
- * the cost does not grow with the number of healthy sidecars.
+ * Which of `candidates` (all serving, best first, each with what it wants) may start now; returns to normal go
+ * first whatever their place. Only the unavailable members matter to the budget, so the caller passes those plus
+ * the candidates instead of the whole pool: the answer is the same and the cost does not grow with the number
+ * of healthy sidecars.
  */
 export function planBudget(
   unavailable: ReadonlyMap<string, MemberActivity>,
-  candidates: readonly string[],
+  candidates: ReadonlyArray<string | DisruptionCandidate>,
   maxUnavailable: number,
 ): BudgetPlan {
   const members: PoolMember[] = []
+  const seen = new Set<string>(unavailable.keys())
   for (const [id, activity] of unavailable) members.push({ id, activity })
-  for (const id of candidates) if (!unavailable.has(id)) members.push({ id, activity: 'serving' })
+  for (const candidate of candidates) {
+    const id = typeof candidate === 'string' ? candidate : candidate.id
+    if (seen.has(id)) continue
+    seen.add(id)
+    members.push({ id, activity: 'serving' })
+  }
   const plan = planDisruptions({ members, candidates, maxUnavailable })
   return { allowed: plan.allowed, deferred: new Map(plan.deferred.map((d) => [d.id, d.reason])) }
 }

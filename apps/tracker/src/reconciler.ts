@@ -32,7 +32,13 @@ import { type PoolRef, poolKey } from './pool-ref.js'
 import { resolvePoolSettings } from './pool-settings.js'
 import { orderReport } from './report-order.js'
 import { nextIntervalEstimate, silentAfter } from './report-silence.js'
-import { assessSidecar, compareWants, type SidecarAssessment, type Want } from './sidecar-decision.js'
+import {
+  assessSidecar,
+  compareWants,
+  disruptionKind,
+  type SidecarAssessment,
+  type Want,
+} from './sidecar-decision.js'
 import { retryDelay, type TrackerTiming } from './timing.js'
 
 export interface ReconcilerOptions {
@@ -516,21 +522,29 @@ export class Reconciler {
     logger.warn(fields, 'command withdrawn; its budget slot is free again')
   }
 
-  /** Lets the best candidates of a pool start, as far as its budget allows. */
+  /**
+   * Lets the best candidates of a pool start, as far as its budget allows. On a stale pool height only returns
+   * to normal may start (the stale-pool valve, `assessSidecar`); a want assessed before the height went stale
+   * waits for a fresh one.
+   */
   private plan(pool: PoolEntry, now: number, trigger: Trigger): void {
     if (pool.wanting.size === 0 || this.globalHold(now) !== null) return
     if (pool.unavailable.size >= pool.settings.maxUnavailable) return
     const progress = pool.progress
-    if (progress === null || now - progress.fetchedAt > this.options.config.maxPoolAgeSeconds * 1000) return
+    if (progress === null) return
+    const stale = now - progress.fetchedAt > this.options.config.maxPoolAgeSeconds * 1000
     const candidates: Array<{ id: string; want: Want }> = []
     for (const id of pool.wanting) {
       const want = this.sidecars.get(id)?.assessment?.want
-      if (want != null) candidates.push({ id, want })
+      if (want == null) continue
+      if (stale && disruptionKind(want) !== 'return-to-normal') continue
+      candidates.push({ id, want })
     }
+    if (candidates.length === 0) return
     candidates.sort(compareWants)
     const budget = planBudget(
       pool.unavailable,
-      candidates.map((c) => c.id),
+      candidates.map((c) => ({ id: c.id, kind: disruptionKind(c.want) })),
       pool.settings.maxUnavailable,
     )
     const wants = new Map(candidates.map((c) => [c.id, c.want]))

@@ -5,10 +5,17 @@
  * Modes follow supervysor's hysteresis (`decideMode`) with the sidecar's own thresholds when it reports them
  * (the ones it uses when it decides alone, so tracker and fallback agree), else the pool's. Prunes happen only in
  * ghost mode, once per pruning interval, to `safePruneHeight` of the sidecar's reported heights.
+ *
+ * A stale pool height (older than `maxPoolAgeMs`) decides nothing, with the exception a sidecar deciding alone
+ * makes too (`projectStalePool`): a ghost node the pool could have caught up with, advancing at its fastest
+ * since it was last seen, is sent back to normal. A ghost node does not sync, so holding it on a stale height
+ * could let the pool stall on it; a return to normal only costs disk space.
  */
 import {
+  type DisruptionKind,
   decideMode,
   type NodeMode,
+  projectStalePool,
   type SidecarReport,
   safePruneHeight,
   type Thresholds,
@@ -70,10 +77,56 @@ function holdNote(input: AssessInput): string | null {
     return `pool key ${JSON.stringify(progress.poolHeightKey)} is not a height: holding the current mode`
   }
   const age = now - progress.fetchedAt
-  if (age > maxPoolAgeMs) return `pool height is ${Math.round(age / 1000)} s old: holding the current mode`
+  if (age > maxPoolAgeMs) return staleNote(age)
   if (report.activity !== 'serving') return `sidecar is ${report.activity}: waiting`
   if (!report.nodeReachable) return 'node is unreachable: waiting'
   return null
+}
+
+function staleNote(ageMs: number): string {
+  return `pool height is ${Math.round(ageMs / 1000)} s old: holding the current mode`
+}
+
+/**
+ * On a stale integer pool height: the return to normal of a serving ghost node the pool could have caught up
+ * with, or null (then `holdNote` holds).
+ */
+function staleReturn(
+  input: AssessInput,
+  thresholds: Thresholds | null,
+  lag: number | null,
+): SidecarAssessment | null {
+  const { report, progress, now } = input
+  if (progress === null || progress.poolHeight === null || thresholds === null) return null
+  const age = now - progress.fetchedAt
+  if (age <= input.maxPoolAgeMs || report.mode !== 'ghost') return null
+  if (report.activity !== 'serving' || !report.nodeReachable) return null
+  const verdict = projectStalePool({
+    mode: report.mode,
+    nodeHeight: report.nodeHeight,
+    poolHeight: progress.poolHeight,
+    poolAgeMs: age,
+    maxBundleSize: progress.maxBundleSize,
+    uploadInterval: progress.uploadInterval,
+    heightDifferenceMin: thresholds.heightDifferenceMin,
+  })
+  if (!verdict.returnToNormal) {
+    return { want: null, note: `${staleNote(age)}; ${verdict.reason}`, lag, thresholds }
+  }
+  if (now < input.switchRetryAt) {
+    return { want: null, note: `${verdict.reason}; retrying after a withdrawn switch`, lag, thresholds }
+  }
+  return {
+    want: {
+      kind: 'switch',
+      mode: 'normal',
+      reason: verdict.reason,
+      urgency: thresholds.heightDifferenceMin - verdict.projectedDiff,
+    },
+    note: verdict.reason,
+    lag,
+    thresholds,
+  }
 }
 
 export function assessSidecar(input: AssessInput): SidecarAssessment {
@@ -83,6 +136,8 @@ export function assessSidecar(input: AssessInput): SidecarAssessment {
   if (command !== null) {
     return { want: null, note: `in progress: ${command.reason}`, lag, thresholds }
   }
+  const staleAssessment = staleReturn(input, thresholds, lag)
+  if (staleAssessment !== null) return staleAssessment
   const held = holdNote(input)
   if (held !== null) return { want: null, note: held, lag, thresholds }
   if (thresholds === null) {
@@ -150,6 +205,12 @@ export function assessSidecar(input: AssessInput): SidecarAssessment {
     lag,
     thresholds,
   }
+}
+
+/** The budget's name for what a want starts (returns to normal are urgent, see `planDisruptions`). */
+export function disruptionKind(want: Want): DisruptionKind {
+  if (want.kind === 'prune') return 'prune'
+  return want.mode === 'normal' ? 'return-to-normal' : 'switch-to-ghost'
 }
 
 /**

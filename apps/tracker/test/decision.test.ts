@@ -107,6 +107,27 @@ describe('assessSidecar: modes', () => {
     ).toBeNull()
   })
 
+  it('sends a ghost node back to normal on a stale pool height the pool could have caught up with', () => {
+    // The case: node 11000, pool 10000 seen 6 h ago; the pool can validate 100 blocks a minute.
+    const ghost = report({ mode: 'ghost', nodeHeight: 11_000, thresholds: THRESHOLDS })
+    const sixHoursOld = progress({ poolHeightKey: '10000', poolHeight: 10_000, fetchedAt: NOW - 6 * HOUR })
+    const stale = assess({ report: ghost, progress: sixHoursOld })
+    expect(stale.want).toMatchObject({ kind: 'switch', mode: 'normal' })
+    expect(stale.note).toMatch(
+      /could be at 46000, within 0 blocks of the node \(min 50\): normal, to be safe/,
+    )
+    // Only just stale (11 min): the pool is at most 1100 blocks further, 1900 behind a node at 13000: ghost holds.
+    const justStale = progress({ poolHeightKey: '10000', poolHeight: 10_000, fetchedAt: NOW - 660_000 })
+    const held = assess({ report: { ...ghost, nodeHeight: 13_000 }, progress: justStale })
+    expect(held.want).toBeNull()
+    expect(held.note).toMatch(/660 s old: holding the current mode; .* at most at 11100, 1900 blocks behind/)
+    // Not serving, unreachable, or in a retry wait: nothing starts; a normal node is never touched.
+    expect(assess({ report: { ...ghost, activity: 'pruning' }, progress: sixHoursOld }).want).toBeNull()
+    expect(assess({ report: { ...ghost, nodeReachable: false }, progress: sixHoursOld }).want).toBeNull()
+    expect(assess({ report: ghost, progress: sixHoursOld, switchRetryAt: NOW + 1 }).want).toBeNull()
+    expect(assess({ report: { ...ghost, mode: 'normal' }, progress: sixHoursOld }).want).toBeNull()
+  })
+
   it('uses the reported thresholds before the pool’s, and the pool’s when none are reported', () => {
     // Pool settings 100/60 give max 288000: without reported thresholds, diff 4000 is far below it.
     expect(assess({ report: report({ nodeHeight: 5000 }) }).want).toMatchObject({ mode: 'ghost' })

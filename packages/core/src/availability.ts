@@ -13,11 +13,27 @@ export interface PoolMember {
   activity: MemberActivity
 }
 
+/**
+ * What a candidate wants to start. `return-to-normal` is urgent: a ghost node does not sync, and the pool is
+ * catching up with it (or may have, when its height is stale); every other restart or prune can wait.
+ */
+export const DISRUPTION_KINDS = ['return-to-normal', 'switch-to-ghost', 'prune'] as const
+export type DisruptionKind = (typeof DISRUPTION_KINDS)[number]
+
+/** A candidate with what it wants; a plain id is a candidate whose kind the caller does not say (not urgent). */
+export interface DisruptionCandidate {
+  id: string
+  kind: DisruptionKind
+}
+
 export interface DisruptionRequest {
   /** Every sidecar serving the pool, as last reported. */
   members: readonly PoolMember[]
-  /** Members that want to start a restart or a prune, highest priority first. */
-  candidates: readonly string[]
+  /**
+   * Members that want to start a restart or a prune, highest priority first. Returns to normal are taken first
+   * whatever their place (in the caller's order among themselves); the rest keep the caller's order.
+   */
+  candidates: ReadonlyArray<string | DisruptionCandidate>
   /** How many members may be unavailable at once; an integer ≥ 1. */
   maxUnavailable: number
 }
@@ -45,7 +61,8 @@ function isUnavailable(activity: MemberActivity): boolean {
 
 /**
  * Pick which candidates may start a restart or prune now. Every distinct candidate ends up in exactly one of
- * `allowed` or `deferred`; repeats of a candidate are ignored.
+ * `allowed` or `deferred`; repeats of a candidate are ignored. Returns to normal go before every other candidate
+ * (see {@link DISRUPTION_KINDS}): a free slot never goes to a prune while a ghost node waits to sync again.
  *
  * A candidate that is already restarting or pruning is allowed without taking a second slot: it already holds
  * one, and letting it finish does not make more members unavailable. A candidate whose state is unknown, or
@@ -89,7 +106,7 @@ export function planDisruptions(request: DisruptionRequest): DisruptionPlan {
   const allowed: string[] = []
   const deferred: Array<{ id: string; reason: string }> = []
   const seen = new Set<string>()
-  for (const id of candidates) {
+  for (const id of inPriorityOrder(candidates)) {
     if (seen.has(id)) continue
     seen.add(id)
     const activity = activityOf.get(id)
@@ -115,4 +132,24 @@ export function planDisruptions(request: DisruptionRequest): DisruptionPlan {
     }
   }
   return { allowed, deferred }
+}
+
+/** Candidate ids, returns to normal first, each group in the caller's order. */
+function inPriorityOrder(candidates: ReadonlyArray<string | DisruptionCandidate>): string[] {
+  const urgent: string[] = []
+  const rest: string[] = []
+  for (const candidate of candidates) {
+    if (typeof candidate === 'string') {
+      rest.push(candidate)
+      continue
+    }
+    if (!DISRUPTION_KINDS.includes(candidate.kind)) {
+      throw new AvailabilityBudgetError(
+        `candidate ${describeValue(candidate.id)} has kind ${describeValue(candidate.kind)}, ` +
+          `expected one of ${DISRUPTION_KINDS.join(', ')}`,
+      )
+    }
+    ;(candidate.kind === 'return-to-normal' ? urgent : rest).push(candidate.id)
+  }
+  return [...urgent, ...rest]
 }

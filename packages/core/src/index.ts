@@ -5,6 +5,8 @@
  * - Thresholds from a KYVE pool's settings, bit-compatible with supervysor (`computeThresholds`).
  * - The ghost/normal mode decision with hysteresis (`decideMode`).
  * - The highest height that is safe to prune to, or why not (`safePruneHeight`).
+ * - The stale-pool safety valve: a ghost node the pool could have caught up with returns to normal
+ *   (`projectStalePool`), the same rule for the sidecar deciding alone and the tracker.
  * - The availability budget: who may restart or prune now (`planDisruptions`).
  * - `redactUrl`/`redactUrlsIn`: credentials out of every URL that is printed (logs, errors, status, labels).
  * - Schemas for the sidecar and tracker config files and the wire messages, and `parseWith`, which turns a
@@ -30,6 +32,9 @@
 
 export {
   AvailabilityBudgetError,
+  DISRUPTION_KINDS,
+  type DisruptionCandidate,
+  type DisruptionKind,
   type DisruptionPlan,
   type DisruptionRequest,
   MEMBER_ACTIVITIES,
@@ -70,6 +75,12 @@ export {
   sidecarReportSchema,
   WIRE_VERSION,
 } from './schemas/wire.js'
+export {
+  projectStalePool,
+  type StalePoolInput,
+  StalePoolInputError,
+  type StalePoolVerdict,
+} from './stale-pool.js'
 export {
   computeThresholds,
   type PoolSettings,

@@ -2,6 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   AvailabilityBudgetError,
+  DISRUPTION_KINDS,
+  type DisruptionCandidate,
   type MemberActivity,
   type PoolMember,
   planDisruptions,
@@ -17,6 +19,32 @@ describe('planDisruptions: examples', () => {
       allowed: ['c', 'a'],
       deferred: [{ id: 'b', reason: 'availability budget in use: 2 of 2 (c starting, a starting)' }],
     })
+  })
+
+  it("takes a return to normal before every prune and switch to ghost, whatever the caller's order", () => {
+    const candidates: DisruptionCandidate[] = [
+      { id: 'p1', kind: 'prune' },
+      { id: 'g1', kind: 'switch-to-ghost' },
+      { id: 'n1', kind: 'return-to-normal' },
+      { id: 'p2', kind: 'prune' },
+      { id: 'n2', kind: 'return-to-normal' },
+    ]
+    const members = serving('p1', 'g1', 'n1', 'p2', 'n2')
+    expect(planDisruptions({ members, candidates, maxUnavailable: 1 })).toEqual({
+      allowed: ['n1'],
+      deferred: ['n2', 'p1', 'g1', 'p2'].map((id) => ({
+        id,
+        reason: 'availability budget in use: 1 of 1 (n1 starting)',
+      })),
+    })
+    expect(planDisruptions({ members, candidates, maxUnavailable: 3 }).allowed).toEqual(['n1', 'n2', 'p1'])
+    expect(() =>
+      planDisruptions({
+        members,
+        candidates: [{ id: 'p1', kind: 'reboot' as DisruptionCandidate['kind'] }],
+        maxUnavailable: 1,
+      }),
+    ).toThrow(/kind "reboot"/)
   })
 
   it('counts members already restarting or pruning against the budget', () => {
@@ -166,6 +194,36 @@ describe('planDisruptions: properties', () => {
           ['restarting', 'pruning'].includes(activityOf.get(id) ?? ''),
         )
         for (const id of alreadyDown) expect(plan.allowed).toContain(id)
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  it('never gives a slot to another candidate while a serving return to normal waits', () => {
+    const kinded = scenario.chain((s) =>
+      fc.record({
+        members: fc.constant(s.members),
+        maxUnavailable: fc.constant(s.maxUnavailable),
+        candidates: fc.tuple(
+          ...s.candidates.map((id) =>
+            fc.constantFrom(...DISRUPTION_KINDS).map((kind): DisruptionCandidate => ({ id, kind })),
+          ),
+        ),
+      }),
+    )
+    fc.assert(
+      fc.property(kinded, ({ members, candidates, maxUnavailable }) => {
+        const plan = planDisruptions({ members, candidates, maxUnavailable })
+        const activityOf = new Map(members.map((m) => [m.id, m.activity]))
+        const urgent = new Set(candidates.filter((c) => c.kind === 'return-to-normal').map((c) => c.id))
+        const waitingUrgent = plan.deferred.some(
+          (d) => urgent.has(d.id) && activityOf.get(d.id) === 'serving',
+        )
+        if (waitingUrgent) {
+          // Every serving member allowed is itself a return to normal.
+          for (const id of plan.allowed)
+            if (activityOf.get(id) === 'serving') expect(urgent.has(id), id).toBe(true)
+        }
       }),
       { numRuns: 5000 },
     )

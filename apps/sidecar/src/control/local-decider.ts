@@ -1,4 +1,4 @@
-import { decideMode, type NodeMode, type Thresholds } from '@ghostfleet/core'
+import { decideMode, type NodeMode, projectStalePool, type Thresholds } from '@ghostfleet/core'
 import type { Decision, DecisionInput, DecisionSource } from './decision-source.js'
 import type { PoolAnswer } from './pool-poller.js'
 import { ownSafePruneHeight } from './prune-guard.js'
@@ -95,7 +95,7 @@ export class LocalDecisionSource implements DecisionSource {
       : { pruneToHeight: null, pruneRefusal: { reason: prune.reason, detail: prune.detail } }
   }
 
-  /** The stale-ghost safety valve described above; `null` means hold. */
+  /** The stale-ghost safety valve described above (`projectStalePool`, shared with the tracker); `null` means hold. */
   private staleDecision(
     mode: NodeMode,
     nodeHeight: number,
@@ -104,18 +104,20 @@ export class LocalDecisionSource implements DecisionSource {
     ageMs: number,
     diff: number,
   ): Decision | null {
-    if (mode !== 'ghost') return null
-    const fastestBlocksPerSecond = pool.maxBundleSize / pool.uploadInterval
-    const projectedPool = poolHeight + Math.ceil(fastestBlocksPerSecond * (ageMs / 1000))
-    const projectedDiff = nodeHeight - projectedPool
-    if (projectedDiff > this.options.thresholds.heightDifferenceMin) return null
+    const verdict = projectStalePool({
+      mode,
+      nodeHeight,
+      poolHeight,
+      poolAgeMs: ageMs,
+      maxBundleSize: pool.maxBundleSize,
+      uploadInterval: pool.uploadInterval,
+      heightDifferenceMin: this.options.thresholds.heightDifferenceMin,
+    })
+    if (!verdict.returnToNormal) return null
     return {
       mode: 'normal',
       pruneToHeight: null,
-      reason:
-        `the last pool height (${poolHeight}) is ${Math.round(ageMs / 1000)} s old; advancing at its fastest ` +
-        `the pool could be at ${projectedPool}, within ${Math.max(projectedDiff, 0)} blocks of the node ` +
-        `(min ${this.options.thresholds.heightDifferenceMin}): normal, to be safe`,
+      reason: verdict.reason,
       decidedBy: 'local',
       diff,
       pruneRefusal: null,
