@@ -108,7 +108,11 @@ const nodeSchema = z.object(
   { error: 'expected { host, port }' },
 )
 
-const positiveMs = z.int('must be an integer number of ms').positive('must be > 0')
+// At most an hour: far inside Node's 32-bit timer range, where a larger delay would fire after 1 ms.
+const positiveMs = z
+  .int('must be an integer number of ms')
+  .positive('must be > 0')
+  .max(3_600_000, 'must be at most 3600000 ms (1 h)')
 
 const optionsSchema = z.strictObject({
   role: z.enum(['tracker', 'sidecar'], { error: 'role must be "tracker" or "sidecar"' }),

@@ -67,7 +67,11 @@ export interface LeaderElectionOptions {
   logger?: CoordinationLogger
 }
 
-const positiveMs = z.int('must be an integer number of ms').positive('must be > 0')
+// At most an hour: far inside Node's 32-bit timer range, where a larger delay would fire after 1 ms.
+const positiveMs = z
+  .int('must be an integer number of ms')
+  .positive('must be > 0')
+  .max(3_600_000, 'must be at most 3600000 ms (1 h)')
 const optionsSchema = z.object({
   leaseMs: positiveMs.min(100, 'must be at least 100 ms').default(15_000),
   renewIntervalMs: positiveMs.optional(),

@@ -69,8 +69,9 @@ const optionsSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-"')
     .default('tracker'),
   batchSize: z.int().positive().max(10_000).default(100),
-  blockMs: z.int().positive().default(5000),
-  claimIdleMs: z.int().positive().default(30_000),
+  // At most an hour: far inside Node's 32-bit timer range.
+  blockMs: z.int().positive().max(3_600_000).default(5000),
+  claimIdleMs: z.int().positive().max(3_600_000).default(30_000),
 })
 
 type StreamEntry = [id: string, fields: string[] | null]

@@ -7,8 +7,10 @@ import {
   createRedis,
   InvalidOptionsError,
   keysOf,
+  LeaderElection,
   parseRedisUrl,
   publishReport,
+  ReportConsumer,
   reconnectDelay,
   redactRedisUrl,
 } from '../src/index.js'
@@ -137,6 +139,38 @@ describe('createRedis options', () => {
     expect(redis.options).toMatchObject({ host: '127.0.0.1', port: 1 })
     expect(keysOf(redis).report('a')).toBe('staging:{sc:a}:report')
     await closeRedis(redis)
+  })
+})
+
+describe('timer options stay within Node’s 32-bit range', () => {
+  const huge = 2 ** 31
+  it.each([
+    ['commandTimeoutMs', { commandTimeoutMs: huge }],
+    ['connectTimeoutMs', { connectTimeoutMs: huge }],
+    ['reconnect.maxDelayMs', { reconnect: { maxDelayMs: huge } }],
+  ])('createRedis refuses %s above an hour', (name, extra) => {
+    const attempt = () => createRedis({ role: 'tracker', url: 'redis://127.0.0.1:1', ...extra })
+    expect(attempt).toThrow(InvalidOptionsError)
+    expect(attempt).toThrow(`${name}: must be at most 3600000 ms`)
+  })
+
+  it('LeaderElection and ReportConsumer refuse delays above an hour', () => {
+    const redis = createRedis({ role: 'tracker', url: 'redis://127.0.0.1:1' })
+    try {
+      for (const options of [{ leaseMs: huge }, { renewIntervalMs: huge }, { retryIntervalMs: huge }]) {
+        expect(() => new LeaderElection({ redis, candidateId: 'a', ...options })).toThrow(
+          /at most 3600000 ms/,
+        )
+      }
+      expect(
+        () => new ReportConsumer({ redis, consumerName: 'a', onReport: () => {}, claimIdleMs: huge }),
+      ).toThrow(InvalidOptionsError)
+      expect(
+        () => new ReportConsumer({ redis, consumerName: 'a', onReport: () => {}, blockMs: huge }),
+      ).toThrow(InvalidOptionsError)
+    } finally {
+      redis.disconnect()
+    }
   })
 })
 

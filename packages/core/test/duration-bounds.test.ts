@@ -43,8 +43,22 @@ function sidecarTimers(config: SidecarConfig): Record<string, number> {
     restartBackoffLargestMs: Math.min(backoff.initialMs * 2 ** 30, backoff.maxMs),
     restartBackoffResetMs: config.supervision.restartBackoffResetSeconds * 1000,
     pruningIntervalMs: config.pruning.intervalHours * 3_600_000,
+    // The sidecar's KYVE client from the tick (apps/sidecar/src/kyve/kyve-source.ts).
+    ...kyveClientTimers(
+      Math.round(Math.min(60_000, Math.max(2_000, config.supervision.intervalSeconds * 1000 * 2.5))),
+    ),
     reportIntervalMs,
     trackerTimeoutMs: Math.max(1, Math.round(config.fleet.trackerTimeoutSeconds * 1000)),
+  }
+}
+
+/** The KYVE client's timers for a deadline, as apps/sidecar/src/kyve/kyve-source.ts sets them. */
+function kyveClientTimers(deadlineMs: number): Record<string, number> {
+  return {
+    kyveDeadlineMs: deadlineMs,
+    kyveRequestTimeoutMs: Math.min(5_000, deadlineMs),
+    kyveBackoffInitialMs: Math.min(500, deadlineMs / 4),
+    kyveBackoffMaxMs: Math.min(5_000, deadlineMs / 2),
   }
 }
 

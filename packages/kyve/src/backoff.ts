@@ -33,6 +33,9 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
 }
 
 /** Throws {@link InvalidOptionsError} unless 1 <= initialMs <= maxMs, both finite. */
+/** The longest wait between rounds a client may be configured with. */
+const MAX_BACKOFF_MS = 3_600_000
+
 export function checkBackoffOptions(options: BackoffOptions): void {
   const { initialMs, maxMs } = options
   if (!(Number.isFinite(initialMs) && initialMs >= 1)) {
@@ -42,5 +45,9 @@ export function checkBackoffOptions(options: BackoffOptions): void {
     throw new InvalidOptionsError(
       `backoff.maxMs must be finite and >= backoff.initialMs (${initialMs}), got ${maxMs}`,
     )
+  }
+  // A wait above Node's 32-bit timer range would fire after 1 ms: a hot loop over failing endpoints.
+  if (maxMs > MAX_BACKOFF_MS) {
+    throw new InvalidOptionsError(`backoff.maxMs must be at most ${MAX_BACKOFF_MS} (1 h), got ${maxMs}`)
   }
 }

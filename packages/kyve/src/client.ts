@@ -81,8 +81,9 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024
 const optionsSchema = z.object({
   chainId: z.string().trim().min(1, 'required (e.g. "kyve-1")'),
   endpoints: z.array(z.string()).readonly().optional(),
-  requestTimeoutMs: z.int().min(1).default(5_000),
-  deadlineMs: z.int().min(1).default(30_000),
+  // Bounded far inside Node's 32-bit timer range (a larger delay would fire after 1 ms).
+  requestTimeoutMs: z.int().min(1).max(600_000, 'at most 600000 ms (10 min)').default(5_000),
+  deadlineMs: z.int().min(1).max(3_600_000, 'at most 3600000 ms (1 h)').default(30_000),
   backoff: z
     .object({
       initialMs: z.number().default(DEFAULT_BACKOFF.initialMs),

@@ -590,3 +590,14 @@ describe('endpoints with credentials', () => {
     expect(message).not.toMatch(/p@ss|w%3Ard/)
   })
 })
+
+describe('timeouts stay within Node’s timer range', () => {
+  it.each([
+    [{ requestTimeoutMs: 3_000_000_000 }, 'requestTimeoutMs'],
+    [{ deadlineMs: 2 ** 31 }, 'deadlineMs'],
+    [{ backoff: { initialMs: 1, maxMs: 2 ** 31 } }, 'backoff.maxMs'],
+  ])('refuses %j, naming the option', (options, name) => {
+    expect(() => createKyveClient({ chainId: 'kyve-1', ...options })).toThrow(InvalidOptionsError)
+    expect(() => createKyveClient({ chainId: 'kyve-1', ...options })).toThrow(name)
+  })
+})
