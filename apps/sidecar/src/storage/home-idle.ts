@@ -61,6 +61,6 @@ export async function waitUntilHomeIdle(home: string, options: HomeIdleOptions):
       const problem = await homeInUse(home, dataDir)
       return problem === '' ? { done: true, value: undefined } : { done: false, problem }
     },
-    { timeoutMs: options.timeoutMs, pollMs: 100, ...(options.signal ? { signal: options.signal } : {}) },
+    { timeoutMs: options.timeoutMs, pollMs: 200, ...(options.signal ? { signal: options.signal } : {}) },
   )
 }

@@ -337,7 +337,7 @@ export class NodeProcess {
             ? { done: true, value: undefined }
             : { done: false, problem: `pid ${left.join(', ')} still running` }
         },
-        { timeoutMs: ms, pollMs: 25 },
+        { timeoutMs: ms, pollMs: 50 },
       )
       return true
     } catch {
