@@ -85,6 +85,11 @@ program
   )
   .option('--state-pruning [bool]', 'prune state.db too [default: true]', boolean('--state-pruning'))
   .option(
+    '--no-pruning',
+    'run ghost mode and mode switching without offline pruning (pruning.enabled = false); required when the ' +
+      "node's db_backend is not goleveldb (pebbledb, rocksdb, …)",
+  )
+  .option(
     '--metrics [bool]',
     'serve /metrics (and /livez, /readyz, /status) on loopback [default: true]',
     boolean('--metrics'),
@@ -121,6 +126,7 @@ program
           chainId: o['chainId'] as string | undefined,
           endpoints: endpoints.length > 0 ? endpoints : undefined,
           pruningIntervalHours: hours,
+          pruningEnabled: o['pruning'] === false ? false : undefined,
           statePruning: o['statePruning'] as boolean | undefined,
           httpEnabled: o['metrics'] as boolean | undefined,
           httpPort: o['metricsPort'] as number | undefined,

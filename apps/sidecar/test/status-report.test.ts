@@ -24,6 +24,7 @@ function snapshot(over: Partial<ControllerSnapshot> = {}): ControllerSnapshot {
     thresholds: { heightDifferenceMax: 40, heightDifferenceMin: 20, keepRecent: 60 },
     pruning: {
       enabled: true,
+      disabledReason: null,
       intervalMs: 3_600_000,
       nextDueAt: NOW + 60_000,
       inProgress: null,

@@ -36,6 +36,7 @@ import {
   SupervysorImportError,
 } from '../config/supervysor-import.js'
 import { adoptSupervysorStash } from '../config/supervysor-stash.js'
+import { initBackendRefusal } from '../storage/pruning-support.js'
 import { CosmovisorSetupError, cosmovisorDaemonName, launcherFor } from '../supervisor/launch-spec.js'
 import type { Output } from './prune.js'
 
@@ -225,6 +226,15 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
     throw error
   }
   const planned = plannedSettings(required, options.flags, rpcEndpoint)
+  // Offline pruning needs goleveldb: another backend is refused unless pruning is off (--no-pruning).
+  let dbBackend: string
+  try {
+    dbBackend = (await readNodeConfig(required.home)).dbBackend
+  } catch (error) {
+    return fail(`cannot read the node's config.toml: ${(error as Error).message}`)
+  }
+  const backendRefusal = initBackendRefusal(dbBackend, planned.pruning.enabled)
+  if (backendRefusal !== null) return fail(backendRefusal)
 
   // 3. An existing config is explained and left alone unless --force.
   const configFile = configFilePath(configDir)

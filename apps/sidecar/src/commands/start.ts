@@ -29,6 +29,7 @@ import { findLockedDatabases, LockCheckUnavailableError } from '../storage/datab
 import { directoryBytes } from '../storage/directory-size.js'
 import { waitUntilHomeIdle } from '../storage/home-idle.js'
 import { lockedPrunedDatabases, pruneNodeHome } from '../storage/offline-prune.js'
+import { type PruningSupport, pruningSupport } from '../storage/pruning-support.js'
 import { CosmovisorSetupError, launchSpecFor } from '../supervisor/launch-spec.js'
 import { type NodeOutput, NodeProcess } from '../supervisor/node-process.js'
 import { createSidecarMetrics } from '../telemetry/sidecar-metrics.js'
@@ -73,19 +74,22 @@ export async function runStart(options: StartOptions): Promise<number> {
 
   // Local checks: a node home and a binary that exist. Anything here is an operator error: exit 1.
   let dataDir: string
+  let pruning: PruningSupport
   try {
     await requireNodeHome(home)
     await checkExecutable(config.node.binary)
     const nodeConfig = await readNodeConfig(home)
     dataDir = nodeConfig.dbPath
-    if (config.pruning.enabled && nodeConfig.dbBackend !== 'goleveldb') {
-      log.error(
-        { dbBackend: nodeConfig.dbBackend },
-        'pruning is disabled for this run: only goleveldb databases can be pruned offline (set db_backend = ' +
-          '"goleveldb", or pruning.enabled = false to silence this)',
+    // A backend other than goleveldb (also one changed after init) turns pruning off for this run, said once.
+    pruning = pruningSupport(config.pruning.enabled, nodeConfig.dbBackend)
+    if (config.pruning.enabled && !pruning.enabled) {
+      log.warn(
+        { dbBackend: nodeConfig.dbBackend, reason: pruning.reason },
+        `pruning is off for this run: ${pruning.detail}; ghost mode and mode switching go on. Set ` +
+          'pruning.enabled = false in the sidecar config (init --no-pruning) to make it explicit',
       )
-      config.pruning.enabled = false
     }
+    config.pruning.enabled = pruning.enabled
   } catch (error) {
     if (error instanceof NotANodeHomeError || error instanceof BinaryProblemError)
       return fatal(log, error.message)
@@ -131,6 +135,7 @@ export async function runStart(options: StartOptions): Promise<number> {
     poolId: config.pool.poolId,
     endpoints,
   })
+  metrics.pruningEnabled.set({ reason: pruning.reason }, pruning.enabled ? 1 : 0)
   const wired = createKyveSource({ chainId: config.pool.chainId, endpoints, intervalMs, metrics })
   // Fleet mode (a Redis URL is configured): the tracker decides, this sidecar reports and falls back to itself.
   let fleet: FleetMode | null = null
@@ -277,6 +282,7 @@ export async function runStart(options: StartOptions): Promise<number> {
         enabled: config.pruning.enabled,
         intervalMs: config.pruning.intervalHours * 3_600_000,
         margin: config.pruning.margin,
+        disabledReason: pruning.detail,
       },
       dataSizeEveryMs: Math.max(60_000, intervalMs),
     },

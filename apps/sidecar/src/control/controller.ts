@@ -40,6 +40,8 @@ export interface ControllerOptions {
     enabled: boolean
     intervalMs: number
     margin: number
+    /** Why pruning is off (for /status), null when it is on. */
+    disabledReason?: string | null
   }
   /** How often the data directory is measured (it is a walk over many files). */
   dataSizeEveryMs: number
@@ -82,6 +84,8 @@ export interface ControllerSnapshot {
   thresholds: Thresholds
   pruning: {
     enabled: boolean
+    /** Why pruning is off, null when it is on. */
+    disabledReason: string | null
     intervalMs: number
     nextDueAt: number | null
     inProgress: { height: number; since: number } | null
@@ -206,6 +210,7 @@ export class Controller {
       thresholds: this.options.thresholds,
       pruning: {
         enabled: this.options.pruning.enabled,
+        disabledReason: this.options.pruning.enabled ? null : (this.options.pruning.disabledReason ?? null),
         intervalMs: this.options.pruning.intervalMs,
         nextDueAt: this.options.pruning.enabled ? this.pruneDueAt(state) : null,
         inProgress: this.pruneInProgress,

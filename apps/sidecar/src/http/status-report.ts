@@ -102,6 +102,7 @@ export function buildStatusReport(snapshot: ControllerSnapshot, meta: StatusMeta
           },
     pruning: {
       enabled: snapshot.pruning.enabled,
+      reason: snapshot.pruning.disabledReason,
       intervalHours: snapshot.pruning.intervalMs / 3_600_000,
       lastPrune: state.lastPrune === null ? null : { ...state.lastPrune, at: iso(state.lastPrune.at) },
       lastAttemptAt: iso(state.lastPruneAttemptAt),

@@ -67,6 +67,7 @@ export interface SidecarMetrics {
   nextPruneDueTimestamp: Gauge
   kyveRequests: Counter<'endpoint' | 'outcome'>
   kyveEndpointUp: Gauge<'endpoint'>
+  pruningEnabled: Gauge<'reason'>
   /** Sets the mode gauge: 1 for `current`, 0 for the other. */
   setMode(current: (typeof NODE_MODES)[number]): void
 }
@@ -218,6 +219,13 @@ export function createSidecarMetrics(options: SidecarMetricsOptions): SidecarMet
       name: 'ghostfleet_kyve_endpoint_up',
       help: '1 when the endpoint answered its last request well, else 0.',
       labelNames: ['endpoint'],
+    }),
+    pruningEnabled: createGauge(registry, {
+      name: 'ghostfleet_pruning_enabled',
+      help:
+        '1 when the sidecar prunes the node offline, 0 when not; reason: none, disabled_in_config, ' +
+        'unsupported_db_backend (the node db_backend is not goleveldb).',
+      labelNames: ['reason'],
     }),
     setMode(current) {
       for (const mode of NODE_MODES) metrics.mode.set({ mode }, mode === current ? 1 : 0)
