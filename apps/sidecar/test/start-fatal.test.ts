@@ -1,6 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
+import { startKyveSimulator } from '@ghostfleet/devnet'
 import { eventually, freePort } from '@ghostfleet/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sidecarCli } from './helpers/cli.js'
@@ -42,6 +43,20 @@ describe('ghostfleet-sidecar start: local fatal errors', () => {
     const state = await sidecarCli(['start', '--config', configDir])
     expect(state.code).toBe(1)
     expect(state.stdout + state.stderr).toMatch(/state\.json: invalid content: mode/)
+  })
+
+  it('refuses to start when the pool validates another chain, before the node is launched', async () => {
+    const { net, configDir, config, follower } = await setup()
+    const other = await startKyveSimulator({
+      sourceChainId: 'osmosis-1',
+      pools: [{ id: 1, paused: true, currentKey: '5' }],
+    })
+    await net.writeConfig(configDir, { ...config, pool: { ...config.pool, endpoints: [other.url] } })
+    const r = await sidecarCli(['start', '--config', configDir]).finally(() => other.stop())
+    expect(r.code).toBe(1)
+    // pino writes JSON: the quotes around the chain ids arrive escaped.
+    expect(r.stdout).toMatch(/pool 1 serves chain \\?"osmosis-1\\?", but the node runs chain \\?"sim-1\\?"/)
+    expect(await nodeStatus(follower.rpcUrl)).toBeNull()
   })
 
   it('exits 1 for a missing home, a missing binary and a port already taken', async () => {

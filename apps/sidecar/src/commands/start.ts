@@ -1,6 +1,13 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
-import { createNodeRpcClient, NotANodeHomeError, readNodeConfig, requireNodeHome } from '@ghostfleet/cometbft'
+import {
+  createNodeRpcClient,
+  NodeConfigError,
+  NotANodeHomeError,
+  readGenesisChainId,
+  readNodeConfig,
+  requireNodeHome,
+} from '@ghostfleet/cometbft'
 import { ValidationError } from '@ghostfleet/core'
 import { resolveEndpoints } from '@ghostfleet/kyve'
 import { createLogger, type Logger, type StartedHttpServer, startHttpServer } from '@ghostfleet/telemetry'
@@ -22,6 +29,7 @@ import { FleetMode } from '../fleet/fleet-mode.js'
 import { FleetConfigError, resolveFleetSettings } from '../fleet/fleet-settings.js'
 import { createSidecarHttpApp } from '../http/sidecar-server.js'
 import { createKyveSource } from '../kyve/kyve-source.js'
+import { STARTUP_CHAIN_CHECK_MS, verifyPoolChain } from '../kyve/pool-chain-check.js'
 import { SidecarStateError, SidecarStateStore } from '../state/sidecar-state.js'
 import { StateKeeper } from '../state/state-keeper.js'
 import { createAddressBookKeeper } from '../storage/address-book-keeper.js'
@@ -75,11 +83,13 @@ export async function runStart(options: StartOptions): Promise<number> {
   // Local checks: a node home and a binary that exist. Anything here is an operator error: exit 1.
   let dataDir: string
   let pruning: PruningSupport
+  let nodeChainId: string
   try {
     await requireNodeHome(home)
     await checkExecutable(config.node.binary)
     const nodeConfig = await readNodeConfig(home)
     dataDir = nodeConfig.dbPath
+    nodeChainId = await readGenesisChainId(nodeConfig.genesisPath)
     // A backend other than goleveldb (also one changed after init) turns pruning off for this run, said once.
     pruning = pruningSupport(config.pruning.enabled, nodeConfig.dbBackend)
     if (config.pruning.enabled && !pruning.enabled) {
@@ -91,7 +101,11 @@ export async function runStart(options: StartOptions): Promise<number> {
     }
     config.pruning.enabled = pruning.enabled
   } catch (error) {
-    if (error instanceof NotANodeHomeError || error instanceof BinaryProblemError)
+    if (
+      error instanceof NotANodeHomeError ||
+      error instanceof BinaryProblemError ||
+      error instanceof NodeConfigError
+    )
       return fatal(log, error.message)
     return fatal(log, `cannot use the node home ${home}: ${(error as Error).message}`, error)
   }
@@ -136,7 +150,28 @@ export async function runStart(options: StartOptions): Promise<number> {
     endpoints,
   })
   metrics.pruningEnabled.set({ reason: pruning.reason }, pruning.enabled ? 1 : 0)
-  const wired = createKyveSource({ chainId: config.pool.chainId, endpoints, intervalMs, metrics })
+  const wired = createKyveSource({
+    chainId: config.pool.chainId,
+    nodeChainId,
+    endpoints,
+    intervalMs,
+    metrics,
+  })
+  // A pool that does not validate this node's chain is a configuration error: refuse to start while the node is
+  // untouched. A KYVE API that cannot answer now does not hold the node's start: until an answer names this
+  // chain, the source above rejects every answer, so nothing is decided or pruned from a wrong pool.
+  const chainCheck = await verifyPoolChain(wired.source, config.pool.poolId, STARTUP_CHAIN_CHECK_MS)
+  if (chainCheck.kind === 'mismatch') {
+    wired.client.close()
+    return fatal(log, `${chainCheck.message} (pool in ${loaded.file})`)
+  }
+  if (chainCheck.kind === 'unverified') {
+    log.warn(
+      { reason: chainCheck.reason },
+      "could not verify at start that the pool validates this node's chain; no decision or prune uses the pool " +
+        'until an answer does',
+    )
+  }
   // Fleet mode (a Redis URL is configured): the tracker decides, this sidecar reports and falls back to itself.
   let fleet: FleetMode | null = null
   try {

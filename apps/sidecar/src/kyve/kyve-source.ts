@@ -1,14 +1,23 @@
-import { createKyveClient, type KyveClient, type RequestEvent } from '@ghostfleet/kyve'
+import { createKyveClient, type KyveClient, poolChainProblem, type RequestEvent } from '@ghostfleet/kyve'
 import type { PoolSource } from '../control/pool-poller.js'
 import type { SidecarMetrics } from '../telemetry/sidecar-metrics.js'
 
 /**
  * The KYVE client as the supervision loop uses it: one call bounded by a deadline shorter than a few
  * intervals (so a hung API never holds decisions for long), each request counted by endpoint and outcome,
- * and each endpoint's health exported as a gauge.
+ * and each endpoint's health exported as a gauge. An answer about a pool that does not validate the node's chain
+ * (another network in the pool's runtime config, or a runtime whose keys are not block heights) is turned into a
+ * {@link PoolChainMismatchError} here, where answers enter the sidecar, so no decision and no prune guard ever sees
+ * it: a wrong pool id holds the mode and prunes nothing, whoever proposes the prune.
  */
+export class PoolChainMismatchError extends Error {
+  override readonly name = 'PoolChainMismatchError'
+}
+
 export interface KyveSourceOptions {
   chainId: string
+  /** The node's chain id (its genesis file): every pool answer must name it as the pool's network. */
+  nodeChainId: string
   /** Empty: the chain's preset endpoints. */
   endpoints: readonly string[]
   intervalMs: number
@@ -35,5 +44,11 @@ export function createKyveSource(options: KyveSourceOptions): { client: KyveClie
       metrics?.kyveEndpointUp.set({ endpoint: event.endpoint }, event.outcome === 'ok' ? 1 : 0)
     },
   })
-  return { client, source: { getPool: (poolId) => client.getPool(poolId) } }
+  const getPool = async (poolId: number) => {
+    const progress = await client.getPool(poolId)
+    const problem = poolChainProblem(progress, options.nodeChainId)
+    if (problem !== null) throw new PoolChainMismatchError(problem)
+    return progress
+  }
+  return { client, source: { getPool } }
 }
