@@ -102,7 +102,7 @@ describe('init with a db_backend other than goleveldb', () => {
     }
     const help = await sidecarCli(['init', '--help'])
     expect(help.stdout).toMatch(/--no-pruning\s+run ghost mode and mode switching without offline\s+pruning/)
-  })
+  }, 120_000)
 })
 
 describe('start with a db_backend other than goleveldb', () => {
