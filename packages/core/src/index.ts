@@ -9,6 +9,8 @@
  *   (`projectStalePool`), the same rule for the sidecar deciding alone and the tracker.
  * - The availability budget: who may restart or prune now (`planDisruptions`).
  * - `redactUrl`/`redactUrlsIn`: credentials out of every URL that is printed (logs, errors, status, labels).
+ * - `DURATION_BOUNDS`: the range of every duration key, inside Node's 32-bit timer range; the config schemas
+ *   and `refreshSecondsSchema` enforce them.
  * - Schemas for the sidecar and tracker config files and the wire messages, and `parseWith`, which turns a
  *   schema failure into an error an operator can act on.
  *
