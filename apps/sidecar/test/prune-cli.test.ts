@@ -1,38 +1,58 @@
-import { readFile, writeFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { ChainStore } from '@ghostfleet/cometbft'
-import { eventually, freePort, startProcess, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, type GoleveldbTool, goleveldbTool, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateHome, sidecarCli } from './helpers/cli.js'
-import { nodeStatus, SIMNODE_CLI } from './helpers/simnet.js'
+import { sidecarCli } from './helpers/cli.js'
 
-/* `ghostfleet-sidecar prune` over a real generated store: the pruner's semantics are tested in
- * @ghostfleet/cometbft; here the command's contract: refusals, CometBFT's messages, exit codes, progress,
- * the report, and the base a restarted node reports. */
+/* `ghostfleet-sidecar prune` over a goleveldb-written home (the conformance kit): the pruner's semantics are
+ * tested in @ghostfleet/cometbft; here the command's contract: refusals, CometBFT's messages, exit codes,
+ * progress, the report (bytes on disk), and what the node's goleveldb sees afterwards. */
 
 let dir: TempDir
 let home: string
+let tool: GoleveldbTool
 
-async function base(): Promise<{ base: number; height: number }> {
-  const store = await ChainStore.open(path.join(home, 'data'), { readOnly: true })
-  try {
-    return { base: store.base(), height: store.height() }
-  } finally {
-    await store.close()
+/** What the node will see at its next start: the block store state as goleveldb reads it. */
+async function base(): Promise<{ base: number; height: number } | null> {
+  return (await tool.digest(path.join(home, 'data', 'blockstore.db'))).blockStore
+}
+
+async function bytesOnDisk(): Promise<number> {
+  let total = 0
+  for (const db of ['blockstore.db', 'state.db']) {
+    for (const f of await readdir(path.join(home, 'data', db)))
+      total += (await stat(path.join(home, 'data', db, f))).size
   }
+  return total
+}
+
+/** "12.3 MiB"-style sizes as the command prints them, back to bytes (±0.05 of the unit). */
+function parseSize(s: string): number {
+  const m = /^([\d.]+) (B|KiB|MiB|GiB)$/.exec(s)
+  if (!m) throw new Error(`not a size: ${s}`)
+  return Number(m[1]) * { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[m[2] as 'B']
 }
 
 beforeAll(async () => {
+  tool = await goleveldbTool()
   dir = await tempDir('gf-prune-cli-')
   home = path.join(dir.path, 'home')
-  await generateHome(home, 300)
-})
+  await tool.generateHome({
+    home,
+    chainId: 'gen-1',
+    blocks: 300,
+    partSize: 2000,
+    validatorChangeEvery: 50,
+    paramsChangeEvery: 90,
+  })
+}, 300_000)
 afterAll(async () => {
   await dir.remove()
 })
 
 describe('ghostfleet-sidecar prune', () => {
-  it('prunes below the height, reports blocks, bytes and time, shows progress, and the node then reports the base', async () => {
+  it('prunes below the height, reports blocks, bytes and time, shows progress, and goleveldb then sees the base', async () => {
     const r = await sidecarCli(['prune', '--home', home, '--until-height', '120'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/pruned blocks 1\.\.119: 119 blocks, 119 states/)
@@ -41,39 +61,28 @@ describe('ghostfleet-sidecar prune', () => {
     expect(r.stdout).toMatch(/took \d+\.\d s/)
     expect(r.stderr).toMatch(/blocks: 119\/119 \(100%\)/)
     expect(await base()).toEqual({ base: 120, height: 300 })
+    const seen = await tool.digest(path.join(home, 'data', 'blockstore.db'))
+    expect(seen.journalErrors).toEqual([])
+    expect(seen.prefixes['H:']).toBe(181)
 
-    // A node started on the pruned home says so in /status.
-    const rpcPort = await freePort()
-    const node = startProcess(process.execPath, [
-      SIMNODE_CLI,
-      'start',
-      '--home',
-      home,
-      '--rpc.laddr',
-      `tcp://127.0.0.1:${rpcPort}`,
-      '--p2p.laddr',
-      `tcp://127.0.0.1:${await freePort()}`,
-      '--log-level',
-      'error',
-    ])
+    // While a goleveldb process (the node) holds a database the prune is refused, naming the process; nothing
+    // changes.
+    const holder = spawn(tool.binary, ['hold', '--db', path.join(home, 'data', 'state.db')], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    })
+    let held = ''
+    holder.stderr.on('data', (c: Buffer) => {
+      held += c.toString()
+    })
     try {
-      const status = await eventually(
-        async () => {
-          const s = await nodeStatus(`http://127.0.0.1:${rpcPort}`)
-          if (s === null) throw new Error('node not up')
-          return s
-        },
-        { timeoutMs: 20_000 },
-      )
-      expect(status.base).toBe(120)
-
-      // While the node holds the databases the prune is refused, naming the process; nothing changes.
+      await eventually(() => expect(held).toContain('holding'), { description: 'goleveldb holds state.db' })
       const refused = await sidecarCli(['prune', '--home', home, '--until-height', '200'])
       expect(refused.code).toBe(3)
       expect(refused.stderr).toMatch(/refused, the node's databases are in use/)
-      expect(refused.stderr).toContain(`pid ${node.pid}`)
+      expect(refused.stderr).toContain(`pid ${holder.pid}`)
     } finally {
-      expect(await node.stop('SIGTERM')).toBe(0)
+      holder.stdin.end()
+      await new Promise((resolve) => holder.once('exit', resolve))
     }
     expect(await base()).toEqual({ base: 120, height: 300 })
   })
@@ -84,43 +93,65 @@ describe('ghostfleet-sidecar prune', () => {
     expect(again.stdout).toMatch(/nothing to prune: the base is already 120/)
     const below = await sidecarCli(['prune', '--home', home, '--until-height', '50'])
     expect(below.code).toBe(3)
-    expect(below.stderr).toMatch(/cannot prune to height 50, it is lower than base height 120/)
+    expect(below.stderr).toMatch(
+      /cannot prune to height 50, it is lower than base height 120; nothing was changed/,
+    )
     const above = await sidecarCli(['prune', '--home', home, '--until-height', '301'])
     expect(above.code).toBe(3)
-    expect(above.stderr).toMatch(/cannot prune beyond the latest height 300/)
+    expect(above.stderr).toMatch(/cannot prune beyond the latest height 300; nothing was changed/)
+    const zero = await sidecarCli(['prune', '--home', home, '--until-height', '0'])
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toMatch(/--until-height must be between 1 and/)
     expect(await base()).toEqual({ base: 120, height: 300 })
   })
 
-  it('takes --state-pruning=false and --force-compact, and rejects bad usage with exit 2', async () => {
+  it('--force-compact reports the bytes on disk before and after, and goleveldb reads the compacted store', async () => {
+    const before = await bytesOnDisk()
     const r = await sidecarCli([
       'prune',
       '--home',
       home,
-      '--until-height=150',
+      '--until-height=250',
       '--state-pruning=false',
       '--force-compact',
     ])
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/pruned blocks 120\.\.149: 30 blocks\n/)
-    expect(r.stdout).toMatch(/\(compacted\)/)
-    expect(await base()).toEqual({ base: 150, height: 300 })
+    expect(r.stdout).toMatch(/pruned blocks 120\.\.249: 130 blocks\n/)
+    const sizes = /databases (.+) → (.+) \(compacted\)/.exec(r.stdout)
+    expect(sizes).not.toBeNull()
+    const after = await bytesOnDisk()
+    expect(Math.abs(parseSize(sizes?.[1] as string) - before)).toBeLessThan(0.06 * 1024 ** 2)
+    expect(Math.abs(parseSize(sizes?.[2] as string) - after)).toBeLessThan(0.06 * 1024 ** 2)
+    expect(after).toBeLessThan(before / 2)
+    const seen = await tool.digest(path.join(home, 'data', 'blockstore.db'))
+    expect(seen.journalErrors).toEqual([])
+    expect(seen.blockStore).toEqual({ base: 250, height: 300 })
+    expect(seen.prefixes['H:']).toBe(51)
+  })
+
+  it('rejects bad usage with exit 2', async () => {
     expect((await sidecarCli(['prune', '--home', home, '--until-height', 'abc'])).code).toBe(2)
     expect((await sidecarCli(['prune', '--home', home])).code).toBe(2)
     expect(
-      (await sidecarCli(['prune', '--home', home, '--until-height', '200', '--state-pruning=maybe'])).code,
+      (await sidecarCli(['prune', '--home', home, '--until-height', '260', '--state-pruning=maybe'])).code,
     ).toBe(2)
   })
 
-  it('refuses a non-goleveldb backend, changing nothing', async () => {
+  it('refuses pebbledb and rocksdb backends by name, changing nothing', async () => {
     const configFile = path.join(home, 'config', 'config.toml')
     const original = await readFile(configFile, 'utf8')
     expect(original).toMatch(/^db_backend = "goleveldb"$/m)
     const before = await base()
-    await writeFile(configFile, original.replace(/^db_backend = "goleveldb"$/m, 'db_backend = "rocksdb"'))
     try {
-      const r = await sidecarCli(['prune', '--home', home, '--until-height', '200'])
-      expect(r.code).toBe(3)
-      expect(r.stderr).toMatch(/db_backend = "rocksdb"; only goleveldb/)
+      for (const backend of ['pebbledb', 'rocksdb']) {
+        await writeFile(
+          configFile,
+          original.replace(/^db_backend = "goleveldb"$/m, `db_backend = "${backend}"`),
+        )
+        const r = await sidecarCli(['prune', '--home', home, '--until-height', '260'])
+        expect(r.code).toBe(3)
+        expect(r.stderr).toMatch(new RegExp(`db_backend = "${backend}"; only goleveldb`))
+      }
     } finally {
       await writeFile(configFile, original)
     }

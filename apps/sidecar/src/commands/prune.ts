@@ -16,8 +16,10 @@ import { formatBytes } from './format.js'
  *   0  pruned, or nothing to do (the height is the base already);
  *   2  bad usage (flags), from the CLI parser;
  *   3  refused, nothing changed: the node is running (databases locked), the v2 key layout, a non-goleveldb
- *      backend, a height above the latest or below the base (CometBFT's own messages), no databases;
- *   1  failed while pruning (I/O error, corruption): what was written is consistent, run it again.
+ *      backend (named), a height above the latest or below the base (CometBFT's own messages), no databases, a
+ *      missing MANIFEST or a damaged table file;
+ *   1  failed while pruning (I/O error, corruption): what was written is consistent and what goleveldb will
+ *      see, run it again to finish.
  */
 export const PRUNE_EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const
 
@@ -88,9 +90,12 @@ export async function runPrune(options: PruneCommandOptions, output: Output): Pr
     }
     output.out(
       [
-        `pruned blocks ${result.fromBase}..${result.toBase - 1}: ${result.blocksPruned} blocks` +
+        (result.fromBase === result.toBase
+          ? `deleted what an interrupted prune left below base ${result.toBase}: ${result.blocksPruned} blocks`
+          : `pruned blocks ${result.fromBase}..${result.toBase - 1}: ${result.blocksPruned} blocks`) +
           (options.statePruning ? `, ${result.statesPruned} states` : ''),
         `base ${result.fromBase} → ${result.toBase}, height ${result.height}`,
+        // Both measured with the databases closed: what the node finds on disk at its next start.
         `databases ${formatBytes(result.bytesBefore)} → ${formatBytes(result.bytesAfter)}` +
           (options.forceCompact
             ? ' (compacted)'

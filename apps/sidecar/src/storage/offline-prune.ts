@@ -29,8 +29,9 @@ export interface OfflinePruneOptions {
 }
 
 /**
- * `pruneHome` of `@ghostfleet/cometbft`, abortable: the pruner calls `onProgress` after every written batch and
- * stops when it throws, leaving what it wrote consistent (its base moved to the first unfinished batch).
+ * `pruneHome` of `@ghostfleet/cometbft`, abortable: the pruner calls `onProgress` after every written batch (and
+ * before each flush) and stops when it throws, leaving what it wrote consistent and moved into tables, so the
+ * node's goleveldb sees it; the next prune finds what is left by scanning and finishes it.
  */
 export async function pruneNodeHome(options: OfflinePruneOptions): Promise<PruneResult> {
   return await pruneHome({
