@@ -17,12 +17,15 @@ export type Db = ClassicLevel<Buffer, Buffer>
  */
 export const PRUNE_WRITE_BUFFER_BYTES = 256 * 1024 * 1024
 
-export async function openForPrune(location: string): Promise<Db> {
+export async function openForPrune(
+  location: string,
+  writeBufferBytes: number = PRUNE_WRITE_BUFFER_BYTES,
+): Promise<Db> {
   const db = new ClassicLevel<Buffer, Buffer>(location, {
     keyEncoding: 'buffer',
     valueEncoding: 'buffer',
     createIfMissing: false,
-    writeBufferSize: PRUNE_WRITE_BUFFER_BYTES,
+    writeBufferSize: writeBufferBytes,
   })
   try {
     await db.open()

@@ -116,6 +116,12 @@ export interface PruneOptions {
   onProgress?: (progress: PruneProgress) => void
   /** Heights per batch. @default 10000 */
   batchSize?: number
+  /**
+   * C++ LevelDB's memtable size while pruning (1 MiB … 1 GiB). Smaller means more memtable flushes, i.e. more
+   * background version edits during the deletes: the kill tests use 4 MiB to provoke goleveldb's journal skips.
+   * @default 256 MiB
+   */
+  writeBufferBytes?: number
 }
 
 /** What {@link pruneHome} did. */
@@ -154,6 +160,12 @@ const optionsSchema = z.object({
   statePruning: z.boolean().optional(),
   forceCompact: z.boolean().optional(),
   batchSize: z.number().int().positive().max(1_000_000).optional(),
+  writeBufferBytes: z
+    .number()
+    .int()
+    .min(1 << 20)
+    .max(1 << 30)
+    .optional(),
 })
 
 /** Options of {@link pruneBlocks} and {@link pruneStates}. */
@@ -261,9 +273,17 @@ export async function pruneHome(options: PruneOptions): Promise<PruneResult> {
     await holdLocks([blockPath, statePath], holds)
     await checkBeforeOpen(blockPath, statePath, untilHeight, statePruning)
     const bytesBefore = (await databaseBytes(blockPath)) + (await databaseBytes(statePath))
-    const blocks: OpenDb = { db: await openForPrune(blockPath), location: blockPath, unflushed: false }
+    const blocks: OpenDb = {
+      db: await openForPrune(blockPath, options.writeBufferBytes),
+      location: blockPath,
+      unflushed: false,
+    }
     opened.push(blocks)
-    const states: OpenDb = { db: await openForPrune(statePath), location: statePath, unflushed: false }
+    const states: OpenDb = {
+      db: await openForPrune(statePath, options.writeBufferBytes),
+      location: statePath,
+      unflushed: false,
+    }
     opened.push(states)
     await checkLayout(blocks.db, blockPath)
     await checkLayout(states.db, statePath)
