@@ -33,7 +33,6 @@ import {
   NODE_DATABASES,
 } from './database-locks.js'
 import { directoryBytes } from './directory-size.js'
-import { lockedPrunedDatabases } from './offline-prune.js'
 
 /*
  * Backups of a stopped node's data directory, named by its block-store height as supervysor names them
@@ -122,11 +121,16 @@ export interface BackupResult {
   sweptPartials: string[]
 }
 
+/**
+ * The node databases locked right now. Without /proc/locks (macOS) only what `holdFlock` sees remains: the fcntl
+ * probe of `lockedPrunedDatabases` opens the store with C++ LevelDB, which rewrites a goleveldb node's files, so
+ * it is not used here; goleveldb (every real node) is still excluded by the flock held for the whole copy.
+ */
 async function lockedNodeDatabases(dataDir: string): Promise<LockedDatabase[]> {
   try {
     return await findLockedDatabases(dataDir)
   } catch (error) {
-    if (error instanceof LockCheckUnavailableError) return await lockedPrunedDatabases(dataDir)
+    if (error instanceof LockCheckUnavailableError) return []
     throw error
   }
 }
