@@ -144,7 +144,12 @@ describe('fleet API, metrics and the status command', () => {
   })
 
   it('prints the fleet as a table with `ghostfleet-tracker status`', async () => {
-    const result = await runProcess(process.execPath, [CLI, 'status', '--tracker', leader.url])
+    // The sidecars keep reporting (as real ones do every interval) while the CLI starts, which can take seconds on
+    // a loaded machine: longer than the test timing's silence limit.
+    const reporting = setInterval(() => void tickAll(sidecars), 250)
+    const result = await runProcess(process.execPath, [CLI, 'status', '--tracker', leader.url]).finally(() =>
+      clearInterval(reporting),
+    )
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     const lines = result.stdout.split('\n')
