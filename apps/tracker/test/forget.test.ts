@@ -97,3 +97,45 @@ describe('a sidecar the tracker forgets', () => {
     )
   })
 })
+
+describe('the desired hash of a sidecar that keeps reporting', () => {
+  let fleet: TestFleet
+  let tracker: Tracker
+
+  beforeAll(async () => {
+    fleet = await startTestFleet([{ id: 32, currentKey: '1000', paused: true }])
+    // No refreshes: nothing rewrites the state; only the sidecar's reports keep its hash alive.
+    tracker = await startTestTracker(trackerConfig(fleet), {
+      timing: { forgetSilentAfterMs: FORGET_AFTER_MS, refreshIntervalMs: 0 },
+    })
+  })
+  afterAll(async () => {
+    await tracker?.stop()
+    await fleet?.stop()
+  })
+
+  it('outlives its expiry many times over without a rewrite: the leader extends it on reports', async () => {
+    const live = new SimSidecar(fleet.sidecarRedis, { id: 'keep-alive', poolId: 32, nodeHeight: 1010 })
+    await live.tick()
+    const epoch = await waitUntilLeading(tracker)
+    const written = await eventually(async () => {
+      await live.tick()
+      expect(live.lastDesired?.epoch).toBe(epoch)
+      return live.lastDesired
+    })
+    const expiry = 2 * FORGET_AFTER_MS
+    // Report until three expiries have passed since the one write.
+    await eventually(
+      async () => {
+        await live.tick()
+        expect(Date.now() - (written?.issuedAt ?? 0)).toBeGreaterThan(3 * expiry)
+      },
+      { timeoutMs: 20_000, description: 'three expiries since the write' },
+    )
+    const key = keysOf(fleet.probe).desired(live.id)
+    expect(await fleet.probe.hget(key, 'generation')).toBe(String(written?.generation))
+    const ttl = await fleet.probe.pttl(key)
+    expect(ttl).toBeGreaterThan(0)
+    expect(ttl).toBeLessThanOrEqual(expiry)
+  })
+})
