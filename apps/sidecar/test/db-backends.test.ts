@@ -99,6 +99,13 @@ describe('init with a db_backend other than goleveldb', () => {
         pruning: { enabled: boolean }
       }
       expect(written.pruning.enabled).toBe(false)
+      const status = await sidecarCli(['status', '--config', configDir])
+      expect(status.stdout).toMatch(
+        new RegExp(
+          `^next prune {3}pruning off: pruning.enabled = false .*db_backend "${backend}" cannot be pruned`,
+          'm',
+        ),
+      )
     }
     const help = await sidecarCli(['init', '--help'])
     expect(help.stdout).toMatch(/--no-pruning\s+run ghost mode and mode switching without offline\s+pruning/)
@@ -144,6 +151,10 @@ describe('start with a db_backend other than goleveldb', () => {
     )
     const metrics = await sidecar.metrics()
     expect(metricValue(metrics, 'ghostfleet_pruning_enabled', { reason: 'unsupported_db_backend' })).toBe(0)
+    const status = await sidecarCli(['status', '--config', configDir])
+    expect(status.stdout).toMatch(
+      /^next prune {3}pruning off: db_backend "pebbledb" cannot be pruned offline/m,
+    )
 
     // The pool catches up: normal again, and the node syncs on.
     const frozen = ghost['node'].height as number

@@ -8,6 +8,7 @@ import { observeNode } from '../control/node-observer.js'
 import { nextPruneDueAt, retryAfterFailureMs } from '../control/prune-schedule.js'
 import { type SidecarState, SidecarStateError, SidecarStateStore } from '../state/sidecar-state.js'
 import { directoryBytes } from '../storage/directory-size.js'
+import { pruningSupport } from '../storage/pruning-support.js'
 import { formatBytes, formatDuration } from './format.js'
 import type { Output } from './prune.js'
 
@@ -45,7 +46,11 @@ const liveStatusSchema = z.looseObject({
     api: z.looseObject({ condition: z.string(), lastError: z.string().nullable() }),
   }),
   diff: z.number().nullable(),
-  pruning: z.looseObject({ nextDueAt: z.string().nullable() }),
+  pruning: z.looseObject({
+    nextDueAt: z.string().nullable(),
+    enabled: z.boolean().optional(),
+    reason: z.string().nullable().optional(),
+  }),
   dataDir: z.looseObject({ bytes: z.number().nullable() }),
 })
 
@@ -92,6 +97,8 @@ interface Report {
   dataDirBytes: number | null
   lastPrune: SidecarState['lastPrune']
   nextPruneDueAt: string | null
+  /** Whether the sidecar prunes this node, and why not (e.g. a db_backend other than goleveldb). */
+  pruning: { enabled: boolean; reason: string | null }
 }
 
 export async function runStatus(options: StatusCommandOptions, output: Output): Promise<number> {
@@ -133,6 +140,7 @@ export async function runStatus(options: StatusCommandOptions, output: Output): 
     dataDirBytes: null,
     lastPrune: state.lastPrune,
     nextPruneDueAt: null,
+    pruning: { enabled: config.pruning.enabled, reason: null },
   }
   if (live !== null) {
     report.node = {
@@ -155,6 +163,8 @@ export async function runStatus(options: StatusCommandOptions, output: Output): 
     report.diff = live.diff
     report.dataDirBytes = live.dataDir.bytes
     report.nextPruneDueAt = live.pruning.nextDueAt
+    if (live.pruning.enabled !== undefined)
+      report.pruning = { enabled: live.pruning.enabled, reason: live.pruning.reason ?? null }
   } else {
     const node = await observeNode(
       createNodeRpcClient({ endpoint: config.node.rpcEndpoint, timeoutMs: 3_000 }),
@@ -178,11 +188,14 @@ export async function runStatus(options: StatusCommandOptions, output: Output): 
     if (report.node.height !== null && report.pool.height !== null)
       report.diff = report.node.height - report.pool.height
     try {
-      report.dataDirBytes = await directoryBytes((await readNodeConfig(config.node.home)).dbPath)
+      const nodeConfig = await readNodeConfig(config.node.home)
+      const support = pruningSupport(config.pruning.enabled, nodeConfig.dbBackend)
+      report.pruning = { enabled: support.enabled, reason: support.detail }
+      report.dataDirBytes = await directoryBytes(nodeConfig.dbPath)
     } catch {
       report.dataDirBytes = null
     }
-    if (config.pruning.enabled && state.pruneClockStartedAt !== null) {
+    if (report.pruning.enabled && state.pruneClockStartedAt !== null) {
       const intervalMs = config.pruning.intervalHours * 3_600_000
       report.nextPruneDueAt = new Date(
         nextPruneDueAt({
@@ -215,7 +228,7 @@ export async function runStatus(options: StatusCommandOptions, output: Output): 
         ? 'never'
         : `${new Date(report.lastPrune.at).toISOString()}: ${report.lastPrune.fromBase} → ${report.lastPrune.toHeight} (${report.lastPrune.blocks} blocks, ${formatBytes(report.lastPrune.bytesBefore)} → ${formatBytes(report.lastPrune.bytesAfter)})`
     }`,
-    `next prune   ${config.pruning.enabled ? (report.nextPruneDueAt ?? 'after the first start') + ' (in ghost mode)' : 'pruning disabled'}`,
+    `next prune   ${report.pruning.enabled ? (report.nextPruneDueAt ?? 'after the first start') + ' (in ghost mode)' : `pruning off${report.pruning.reason === null ? '' : `: ${report.pruning.reason}`}`}`,
   ]
   output.out(lines.join('\n'))
   return 0
