@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import {
@@ -12,7 +12,13 @@ import {
 } from '@ghostfleet/testkit'
 import { ClassicLevel } from 'classic-level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { blockMetaKey, blockPartKey, openReadOnlyStore, readBlockStoreState } from '../../src/index.js'
+import {
+  blockMetaKey,
+  blockPartKey,
+  maskedCrc32c,
+  openReadOnlyStore,
+  readBlockStoreState,
+} from '../../src/index.js'
 
 // The read-only reader must answer exactly what goleveldb — the engine of a real CometBFT node — sees when it
 // opens the same files: after a clean close, with data only in the journal (a crashed node), after deletes,
@@ -282,3 +288,107 @@ async function copyOf(db: string): Promise<string> {
   await cp(db, copy, { recursive: true })
   return copy
 }
+
+/** LevelDB log-format framing of `records` (32 KiB blocks, FULL/FIRST/MIDDLE/LAST chunks, masked CRC-32C). */
+function logFile(records: Buffer[]): Buffer {
+  const BLOCK = 32 * 1024
+  const out: Buffer[] = []
+  let offset = 0
+  for (const record of records) {
+    let rest = record
+    let first = true
+    do {
+      const left = BLOCK - (offset % BLOCK)
+      if (left < 7) {
+        out.push(Buffer.alloc(left))
+        offset += left
+        continue
+      }
+      const take = Math.min(rest.length, left - 7)
+      const last = take === rest.length
+      const type = first && last ? 1 : first ? 2 : last ? 4 : 3
+      const header = Buffer.alloc(7)
+      header.writeUInt16LE(take, 4)
+      header[6] = type
+      const payload = rest.subarray(0, take)
+      header.writeUInt32LE(maskedCrc32c(Buffer.concat([Buffer.from([type]), payload])), 0)
+      out.push(header, payload)
+      offset += 7 + take
+      rest = rest.subarray(take)
+      first = false
+    } while (rest.length > 0)
+  }
+  return Buffer.concat(out)
+}
+
+function varint(value: number | bigint): Buffer {
+  const bytes: number[] = []
+  let v = BigInt(value)
+  do {
+    const low = Number(v & 0x7fn)
+    v >>= 7n
+    bytes.push(v > 0n ? low | 0x80 : low)
+  } while (v > 0n)
+  return Buffer.from(bytes)
+}
+
+const lengthPrefixed = (b: Buffer) => Buffer.concat([varint(b.length), b])
+
+describe('levels beyond C++ LevelDB’s seven', () => {
+  it('reads a store whose MANIFEST puts tables at levels 7 and deeper, as goleveldb (dynamic levels) does', async () => {
+    const dir = await tempDir('gf-ldbread-levels-')
+    try {
+      const kit = await goleveldbTool()
+      const home = path.join(dir.path, 'home')
+      await kit.generateHome({ home, chainId: 'levels-1', blocks: 3000 })
+      const db = path.join(home, 'data', 'blockstore.db')
+      // A full compaction leaves the data in disjoint tables below level 0.
+      await kit.compact(db)
+      const before = await openReadOnlyStore(db)
+      const m = before.manifest
+      await before.close()
+      // Tables below level 0 are disjoint, so spreading them over levels 7, 8 and 9 keeps the version valid.
+      let moved = 0
+      const deeper = m.levels.flatMap((tables, level) =>
+        tables.map((t) => ({ ...t, level: level === 0 ? 0 : 7 + (moved++ % 3) })),
+      )
+      const maxLevel = Math.max(...deeper.map((t) => t.level))
+      expect(maxLevel).toBeGreaterThanOrEqual(8)
+      // One version edit with everything, written as a new MANIFEST that CURRENT points to.
+      const edit = Buffer.concat([
+        varint(1),
+        lengthPrefixed(Buffer.from(m.comparator)),
+        varint(2),
+        varint(m.logNumber),
+        varint(3),
+        varint(m.nextFileNumber + 1),
+        varint(4),
+        varint(m.lastSequence),
+        ...deeper.flatMap((t) => [
+          varint(7),
+          varint(t.level),
+          varint(t.number),
+          varint(t.size),
+          lengthPrefixed(t.smallest),
+          lengthPrefixed(t.largest),
+        ]),
+      ])
+      const name = `MANIFEST-${String(m.nextFileNumber).padStart(6, '0')}`
+      await writeFile(path.join(db, name), logFile([edit]))
+      await rm(m.manifestFile)
+      await writeFile(path.join(db, 'CURRENT'), `${name}\n`)
+      const store = await openReadOnlyStore(db)
+      try {
+        expect(store.manifest.levels.length).toBe(maxLevel + 1)
+      } finally {
+        await store.close()
+      }
+      // expectSameView works in the module's scratch directory with the module's kit.
+      tmp = dir
+      gl = kit
+      await expectSameView(db)
+    } finally {
+      await dir.remove()
+    }
+  })
+})
