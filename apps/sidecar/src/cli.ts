@@ -164,9 +164,41 @@ program
   )
   .option('--state-pruning [bool]', 'prune state.db too', boolean('--state-pruning'), true)
   .option('--force-compact', 'compact the databases afterwards, returning the space to the disk', false)
-  .action(async (o: { home: string; untilHeight: number; statePruning: boolean; forceCompact: boolean }) => {
-    process.exitCode = await runPrune(o, output)
-  })
+  .option('--pool-id <n>', 'check --until-height against this KYVE pool', integer('--pool-id', 0))
+  .option('--chain-id <id>', 'KYVE chain id of --pool-id [default: kyve-1]')
+  .option('--fallback-endpoints <urls>', 'KYVE REST endpoints for --pool-id, comma-separated', urlList)
+  .option('--config <dir>', 'the sidecar config of this home, for its pool [default: ~/.ghostfleet]')
+  .option('--force', 'prune even when the pool cannot be asked (you vouch for --until-height)', false)
+  .action(
+    async (o: {
+      home: string
+      untilHeight: number
+      statePruning: boolean
+      forceCompact: boolean
+      poolId?: number
+      chainId?: string
+      fallbackEndpoints?: string[]
+      config?: string
+      force: boolean
+    }) => {
+      process.exitCode = await runPrune(
+        {
+          home: o.home,
+          untilHeight: o.untilHeight,
+          statePruning: o.statePruning,
+          forceCompact: o.forceCompact,
+          pool: {
+            ...(o.poolId === undefined ? {} : { poolId: o.poolId }),
+            ...(o.chainId === undefined ? {} : { chainId: o.chainId }),
+            ...(o.fallbackEndpoints === undefined ? {} : { endpoints: o.fallbackEndpoints }),
+            ...(o.config === undefined ? {} : { config: o.config }),
+            force: o.force,
+          },
+        },
+        output,
+      )
+    },
+  )
 
 program
   .command('backup')

@@ -10,12 +10,14 @@ import {
 import { describeLocked } from '../storage/database-locks.js'
 import { lockedPrunedDatabases, pruneNodeHome } from '../storage/offline-prune.js'
 import { formatBytes } from './format.js'
+import { checkManualPrune, type PrunePoolOptions } from './prune-pool-check.js'
 
 /*
  * `ghostfleet-sidecar prune`: the offline pruner, by hand (supervysor's `prune`). Exit codes:
  *   0  pruned, or nothing to do (the height is the base already);
  *   2  bad usage (flags), from the CLI parser;
- *   3  refused, nothing changed: the node is running (databases locked), the v2 key layout, a non-goleveldb
+ *   3  refused, nothing changed: the pool has not validated --until-height or serves another chain (or cannot be
+ *      asked, without --force), the node is running (databases locked), the v2 key layout, a non-goleveldb
  *      backend (named), a height above the latest or below the base (CometBFT's own messages), no databases, a
  *      missing MANIFEST or a damaged table file;
  *   1  failed while pruning (I/O error, corruption): what was written is consistent and what goleveldb will
@@ -28,6 +30,8 @@ export interface PruneCommandOptions {
   untilHeight: number
   statePruning: boolean
   forceCompact: boolean
+  /** Where to ask whether --until-height is validated (see prune-pool-check.ts). */
+  pool: Omit<PrunePoolOptions, 'home' | 'untilHeight'>
 }
 
 export interface Output {
@@ -73,8 +77,15 @@ export async function runPrune(options: PruneCommandOptions, output: Output): Pr
     return PRUNE_EXIT.refused
   }
 
+  const verdict = await checkManualPrune({ ...options.pool, home, untilHeight: options.untilHeight })
+  if (!verdict.proceed) {
+    output.err(`ghostfleet-sidecar prune: refused: ${verdict.message}; nothing was changed`)
+    return PRUNE_EXIT.refused
+  }
+  if (verdict.warning !== undefined) output.err(verdict.warning)
   output.err(
-    `pruning ${dataDir} below height ${options.untilHeight} (state pruning ${options.statePruning ? 'on' : 'off'})`,
+    `pruning ${dataDir} below height ${options.untilHeight} (state pruning ${options.statePruning ? 'on' : 'off'}; ` +
+      `${verdict.note})`,
   )
   try {
     const result = await pruneNodeHome({
