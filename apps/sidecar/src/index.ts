@@ -65,8 +65,16 @@ export {
 export { buildStatusReport, readiness } from './http/status-report.js'
 export { type SidecarState, SidecarStateStore } from './state/sidecar-state.js'
 export { StateKeeper } from './state/state-keeper.js'
+export { BACKUP_MANIFEST_NAME, type BackupManifest, ownBackupManifest } from './storage/backup-manifest.js'
 export { backupsToDelete, createBackup } from './storage/backup.js'
 export { homeInUse, waitUntilHomeIdle } from './storage/home-idle.js'
+export {
+  initBackendRefusal,
+  PRUNING_OFF_REASONS,
+  type PruningOffReason,
+  type PruningSupport,
+  pruningSupport,
+} from './storage/pruning-support.js'
 export { nodeEnvironment, SECRET_ENV_VARS } from './supervisor/node-environment.js'
 export { type NodeExit, NodeProcess, type NodeProcessState } from './supervisor/node-process.js'
 export { NODE_MARKER_ENV, processesLaunchedBy } from './supervisor/process-inspect.js'
