@@ -65,8 +65,8 @@ export {
 export { buildStatusReport, readiness } from './http/status-report.js'
 export { type SidecarState, SidecarStateStore } from './state/sidecar-state.js'
 export { StateKeeper } from './state/state-keeper.js'
-export { BACKUP_MANIFEST_NAME, type BackupManifest, ownBackupManifest } from './storage/backup-manifest.js'
 export { backupsToDelete, createBackup } from './storage/backup.js'
+export { BACKUP_MANIFEST_NAME, type BackupManifest, ownBackupManifest } from './storage/backup-manifest.js'
 export { homeInUse, waitUntilHomeIdle } from './storage/home-idle.js'
 export {
   initBackendRefusal,
