@@ -75,7 +75,8 @@ describe('followers sync only from peers they can find', () => {
     const gen = await runProcess('node', [CLI, 'generate', '--home', p.home, '--blocks', '200'])
     expect(gen.code).toBe(0)
     const producer = await fleet.start(p, ['--producer', '--block-time', '200'])
-    const follower = await fleet.start(f, ['--p2p.persistent_peers', producer.address, '--sync-rate', '40'])
+    // 200 blocks at 20 blocks/s take 10 s: long enough that the first /status still sees the sync on a loaded machine.
+    const follower = await fleet.start(f, ['--p2p.persistent_peers', producer.address, '--sync-rate', '20'])
     const early = (await follower.status()).body.result.sync_info
     expect(early.catching_up).toBe(true)
     expect(Number(early.latest_block_height)).toBeLessThan(200)
