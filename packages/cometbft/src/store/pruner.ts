@@ -292,9 +292,11 @@ export async function pruneHome(options: PruneOptions): Promise<PruneResult> {
 
     // Read phase: everything that goes, before the first write (a damaged table met here changes nothing).
     const keep: StateKeepSets | null = statePruning ? await stateKeepSets(states.db, untilHeight) : null
-    const prunableBlocks: PrunableBlocks = await findPrunableBlocks(blocks.db, untilHeight)
-    const prunableStates: PrunableStates | null =
-      keep === null ? null : await findPrunableStates(states.db, untilHeight, keep)
+    // The two databases are scanned at the same time (the iterators run on libuv's thread pool).
+    const [prunableBlocks, prunableStates]: [PrunableBlocks, PrunableStates | null] = await Promise.all([
+      findPrunableBlocks(blocks.db, untilHeight),
+      keep === null ? null : findPrunableStates(states.db, untilHeight, keep),
+    ])
 
     const result: PruneResult = {
       fromBase: bs.base,
