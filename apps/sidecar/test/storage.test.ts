@@ -1,6 +1,13 @@
 import path from 'node:path'
-import { ChainStore } from '@ghostfleet/cometbft'
-import { eventually, freePort, startProcess, type TempDir, tempDir } from '@ghostfleet/testkit'
+import {
+  eventually,
+  freePort,
+  type GoleveldbTool,
+  goleveldbTool,
+  startProcess,
+  type TempDir,
+  tempDir,
+} from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WaitTimeoutError } from '../src/control/wait-for.js'
 import { findLockedDatabases } from '../src/storage/database-locks.js'
@@ -19,15 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dir.remove()
 })
-
-async function baseOf(): Promise<number> {
-  const store = await ChainStore.open(path.join(home, 'data'), { readOnly: true })
-  try {
-    return store.base()
-  } finally {
-    await store.close()
-  }
-}
 
 describe('database lock detection', () => {
   it('sees a running node holding its databases (and names it), and nothing once it stopped', async () => {
@@ -66,15 +64,27 @@ describe('database lock detection', () => {
 })
 
 describe('abortable offline prune', () => {
+  // A home written by goleveldb, the node's own engine, read back through it: what the node will see.
+  let nodeHome: string
+  let tool: GoleveldbTool
+  beforeAll(async () => {
+    tool = await goleveldbTool()
+    nodeHome = path.join(dir.path, 'goleveldb-home')
+    await tool.generateHome({ home: nodeHome, chainId: 'gen-1', blocks: 2_500, partSize: 1_000 })
+  }, 300_000)
+  const nodeBase = async () =>
+    (await tool.digest(path.join(nodeHome, 'data', 'blockstore.db'))).blockStore?.base ?? 0
+
   it('stops at a batch boundary when the sidecar shuts down, and the next run finishes the job', async () => {
     const controller = new AbortController()
     const phases: string[] = []
     await expect(
       pruneNodeHome({
-        home,
+        home: nodeHome,
         untilHeight: 2_400,
         statePruning: true,
         forceCompact: false,
+        batchSize: 500,
         signal: controller.signal,
         onProgress: (p) => {
           phases.push(`${p.phase} ${p.done}`)
@@ -83,17 +93,17 @@ describe('abortable offline prune', () => {
       }),
     ).rejects.toBeInstanceOf(PruneAbortedError)
     // A consistent store whose base is the first unfinished batch.
-    const interrupted = await baseOf()
+    const interrupted = await nodeBase()
     expect(interrupted).toBeGreaterThan(1)
     expect(interrupted).toBeLessThan(2_400)
     const finished = await pruneNodeHome({
-      home,
+      home: nodeHome,
       untilHeight: 2_400,
       statePruning: true,
       forceCompact: false,
     })
     expect(finished.fromBase).toBe(interrupted)
-    expect(await baseOf()).toBe(2_400)
+    expect(await nodeBase()).toBe(2_400)
     expect(phases.length).toBeGreaterThan(0)
   })
 

@@ -26,6 +26,8 @@ export interface OfflinePruneOptions {
   forceCompact: boolean
   signal?: AbortSignal
   onProgress?: (progress: PruneProgress) => void
+  /** Heights per batch, the granularity of an abort (default: the pruner's own). */
+  batchSize?: number
 }
 
 /**
@@ -39,6 +41,7 @@ export async function pruneNodeHome(options: OfflinePruneOptions): Promise<Prune
     untilHeight: options.untilHeight,
     statePruning: options.statePruning,
     forceCompact: options.forceCompact,
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     onProgress: (progress) => {
       if (options.signal?.aborted) throw new PruneAbortedError()
       options.onProgress?.(progress)
