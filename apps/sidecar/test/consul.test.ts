@@ -89,7 +89,8 @@ describe('the sidecar registration with the fake Consul agent', () => {
           'mode:ghost',
         ])
       }, wait)
-      expect(sidecar.status().reregistrationsTotal).toBeGreaterThanOrEqual(1)
+      // Counted when the register call has returned, which can be just after the agent shows the service.
+      await eventually(() => expect(sidecar.status().reregistrationsTotal).toBeGreaterThanOrEqual(1), wait)
     } finally {
       await sidecar.stop()
     }
