@@ -96,10 +96,8 @@ export async function findPrunableStates(
   untilHeight: number,
   keep: StateKeepSets,
 ): Promise<PrunableStates> {
-  const [validators, consensusParams] = await Promise.all([
-    heightsBelow(stateDb, 'validatorsKey:', untilHeight),
-    heightsBelow(stateDb, 'consensusParamsKey:', untilHeight),
-  ])
+  const validators = await heightsBelow(stateDb, 'validatorsKey:', untilHeight)
+  const consensusParams = await heightsBelow(stateDb, 'consensusParamsKey:', untilHeight)
   for (const h of keep.validators) validators.delete(h)
   for (const h of keep.consensusParams) consensusParams.delete(h)
   const all = new Set<number>([...validators, ...consensusParams])
