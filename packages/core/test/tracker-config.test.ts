@@ -87,7 +87,11 @@ describe('trackerConfigSchema', () => {
       { listen: 'localhost' },
       'listen: expected host:port, e.g. "127.0.0.1:26670" or "[::1]:26670", got "localhost"',
     ],
-    ['poll 0', { pollIntervalSeconds: 0 }, 'pollIntervalSeconds: must be between 0.1 and 3600 seconds, got 0'],
+    [
+      'poll 0',
+      { pollIntervalSeconds: 0 },
+      'pollIntervalSeconds: must be between 0.1 and 3600 seconds, got 0',
+    ],
     [
       'lease too short',
       { leaseTtlMs: 50 },
