@@ -90,6 +90,17 @@ export async function processEnvironment(pid: number): Promise<Map<string, strin
   }
 }
 
+/** The pids listed in /proc (Linux), ours included; empty when /proc cannot be read. */
+async function procPids(): Promise<number[]> {
+  let entries: string[]
+  try {
+    entries = await readdir('/proc')
+  } catch {
+    return []
+  }
+  return entries.filter((entry) => /^\d+$/.test(entry)).map(Number)
+}
+
 /**
  * Living processes whose environment carries the marker of `configDir` (Linux; empty elsewhere): what sidecars of
  * this config directory launched — the node's processes, cosmovisor's daemon included — whoever their parent is
@@ -98,16 +109,8 @@ export async function processEnvironment(pid: number): Promise<Map<string, strin
 export async function processesLaunchedBy(configDir: string): Promise<number[]> {
   if (process.platform !== 'linux') return []
   const wanted = path.resolve(configDir)
-  let entries: string[]
-  try {
-    entries = await readdir('/proc')
-  } catch {
-    return []
-  }
   const found: number[] = []
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue
-    const pid = Number(entry)
+  for (const pid of await procPids()) {
     if (pid === process.pid) continue
     const marker = (await processEnvironment(pid))?.get(NODE_MARKER_ENV)
     if (marker !== undefined && path.resolve(marker) === wanted && (await processLiveness(pid)) === 'alive')
@@ -179,16 +182,8 @@ export async function inspectProcess(
 export async function pidsWithFileOpen(file: string): Promise<number[]> {
   if (process.platform !== 'linux') return []
   const target = path.resolve(file)
-  let entries: string[]
-  try {
-    entries = await readdir('/proc')
-  } catch {
-    return []
-  }
   const found: number[] = []
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue
-    const pid = Number(entry)
+  for (const pid of await procPids()) {
     if (pid === process.pid) continue
     let fds: string[]
     try {
@@ -231,16 +226,10 @@ export async function filesOpenForWritingUnder(dir: string): Promise<OpenForWrit
     return []
   }
   const prefix = root.endsWith(path.sep) ? root : `${root}${path.sep}`
-  let entries: string[]
-  try {
-    entries = await readdir('/proc')
-  } catch {
-    return []
-  }
   const found: OpenForWriting[] = []
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    const writer = writerUnder(Number(entry), prefix)
+  for (const pid of await procPids()) {
+    if (pid === process.pid) continue
+    const writer = writerUnder(pid, prefix)
     if (writer !== null) found.push(writer)
     // Looking at one process blocks for at most its descriptor count of readlinks; let other work run between.
     await setImmediatePromise()
@@ -322,18 +311,11 @@ export async function processGroupMembers(pgid: number): Promise<number[]> {
   }
   const members: number[] = []
   if (process.platform === 'linux') {
-    let entries: string[]
-    try {
-      entries = await readdir('/proc')
-    } catch {
-      return []
-    }
-    for (const entry of entries) {
-      if (!/^\d+$/.test(entry)) continue
+    for (const pid of await procPids()) {
       try {
-        const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry))
+        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(pid)
       } catch {
         // Exited while we looked.
       }
