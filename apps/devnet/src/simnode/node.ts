@@ -150,7 +150,9 @@ export class SimNode {
       const rpc = createRpcServer({
         chain,
         nodeInfo: () => nodeInfo,
-        catchingUp: () => sync?.catchingUp ?? false,
+        // The RPC answers before the block sync below exists; a follower starts in blocksync (catching up), a
+        // producer never catches up.
+        catchingUp: () => sync?.catchingUp ?? !settings.producer,
         privValidator,
         peers: () => sw?.list() ?? [],
         genesisDoc,
