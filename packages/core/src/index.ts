@@ -8,6 +8,7 @@
  * - The stale-pool safety valve: a ghost node the pool could have caught up with returns to normal
  *   (`projectStalePool`), the same rule for the sidecar deciding alone and the tracker.
  * - The availability budget: who may restart or prune now (`planDisruptions`).
+ * - `backoffDelay`: the one retry curve (capped exponential growth, optional jitter) of every package.
  * - `redactUrl`/`redactUrlsIn`: credentials out of every URL that is printed (logs, errors, status, labels).
  * - `DURATION_BOUNDS`: the range of every duration key, inside Node's 32-bit timer range; the config schemas
  *   and `refreshSecondsSchema` enforce them.
@@ -44,6 +45,7 @@ export {
   type PoolMember,
   planDisruptions,
 } from './availability.js'
+export { type BackoffCurve, backoffDelay } from './backoff.js'
 export { isIntegerKey, parseHeightKey } from './height-key.js'
 export { type ListenAddress, parseListenAddress } from './listen-address.js'
 export {

@@ -7,6 +7,7 @@ describe('public surface', () => {
     expect(Object.keys(core).sort()).toEqual(
       [
         'AvailabilityBudgetError',
+        'backoffDelay',
         'DURATION_BOUNDS',
         'MAX_TIMER_MS',
         'MIN_TIMER_MS',
