@@ -13,7 +13,9 @@
  * - `DURATION_BOUNDS`: the range of every duration key, inside Node's 32-bit timer range; the config schemas
  *   and `refreshSecondsSchema` enforce them.
  * - Schemas for the sidecar and tracker config files and the wire messages, and `parseWith`, which turns a
- *   schema failure into an error an operator can act on.
+ *   schema failure into an error an operator can act on; `ConfigError`, the base of every configuration error.
+ * - `runUntilSignal`: the one process lifecycle of both binaries (start, run until SIGTERM/SIGINT, stop) and
+ *   their one exit-code table, `EXIT_CODES`. The only part that touches the process (signals, a timer).
  *
  * @example
  * ```ts
@@ -66,6 +68,14 @@ export {
   MIN_TIMER_MS,
   refreshSecondsSchema,
 } from './schemas/duration.js'
+export {
+  EXIT_CODES,
+  type ExitCode,
+  type RunLogger,
+  type RunOptions,
+  runUntilSignal,
+  type Service,
+} from './run-until-signal.js'
 export { ValidationError } from './schemas/errors.js'
 export { parseWith } from './schemas/parse.js'
 export { type SidecarConfig, type SidecarConfigInput, sidecarConfigSchema } from './schemas/sidecar-config.js'
@@ -79,6 +89,7 @@ export {
   sidecarReportSchema,
   WIRE_VERSION,
 } from './schemas/wire.js'
+export { ConfigError } from './settings/config-error.js'
 export {
   projectStalePool,
   type StalePoolInput,

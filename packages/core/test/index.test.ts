@@ -7,6 +7,9 @@ describe('public surface', () => {
     expect(Object.keys(core).sort()).toEqual(
       [
         'AvailabilityBudgetError',
+        'ConfigError',
+        'EXIT_CODES',
+        'runUntilSignal',
         'backoffDelay',
         'DURATION_BOUNDS',
         'MAX_TIMER_MS',

@@ -1,11 +1,15 @@
 /** Lines printed in the message; `issues` always holds all of them. Garbage input can fail on every key. */
 const MAX_LINES = 20
 
+import { ConfigError } from '../settings/config-error.js'
+
 /**
  * Input from outside (a config file, a KYVE answer, a Redis message) did not match its schema. Nothing was
- * changed. The message has one line per problem, `source: path: what was expected, got what`.
+ * changed. The message has one line per problem, `source: path: what was expected, got what`. A
+ * {@link ConfigError}: one that escapes to the top of a binary comes from its config file or flags (messages and
+ * answers from the network are caught where they are read).
  */
-export class ValidationError extends Error {
+export class ValidationError extends ConfigError {
   override readonly name = 'ValidationError'
   /** One entry per problem, `path: expectation, got value`, without the source prefix. */
   readonly issues: string[]
