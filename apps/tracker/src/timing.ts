@@ -1,3 +1,5 @@
+import { backoffDelay } from '@ghostfleet/core'
+
 /**
  * The tracker's timing knobs that are not in the config file (`trackerConfigSchema` is owned by
  * `@ghostfleet/core` and strict). The defaults are chosen for real fleets; tests shorten them.
@@ -58,8 +60,8 @@ export const DEFAULT_TIMING: Readonly<TrackerTiming> = Object.freeze({
 
 /** Capped doubling: the wait before the `failures`-th retry (1-based). */
 export function retryDelay(timing: TrackerTiming, failures: number): number {
-  const exponent = Math.max(0, Math.min(failures - 1, 30))
-  return Math.min(timing.commandRetryMaxMs, timing.commandRetryInitialMs * 2 ** exponent)
+  const curve = { initialMs: timing.commandRetryInitialMs, maxMs: timing.commandRetryMaxMs }
+  return backoffDelay(Math.max(0, Math.min(failures - 1, 30)), curve)
 }
 
 /**

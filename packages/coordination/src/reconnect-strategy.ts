@@ -1,3 +1,5 @@
+import { backoffDelay } from '@ghostfleet/core'
+
 /** Bounds of the reconnect delay. */
 export interface ReconnectOptions {
   /** The shortest delay before a reconnect attempt, in ms. @default 1000 */
@@ -25,6 +27,10 @@ export function reconnectDelay(
   options: ReconnectOptions = DEFAULT_RECONNECT,
   random: () => number = Math.random,
 ): number {
-  const base = Math.max(Math.min(Math.exp(Math.max(attempt, 1)), options.maxDelayMs), options.minDelayMs)
-  return Math.floor(base / 2 + (random() * base) / 2)
+  const { minDelayMs: minMs, maxDelayMs: maxMs } = options
+  return backoffDelay(
+    Math.max(attempt, 1),
+    { initialMs: 1, factor: Math.E, minMs, maxMs, jitter: 'equal' },
+    random,
+  )
 }

@@ -1,3 +1,4 @@
+import { backoffDelay as curveDelay } from '@ghostfleet/core'
 import { InvalidOptionsError } from './errors.js'
 
 /** Capped exponential backoff between rounds over the endpoints. */
@@ -10,6 +11,9 @@ export interface BackoffOptions {
 
 /** Defaults for {@link BackoffOptions}. */
 export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ initialMs: 500, maxMs: 30_000 })
+
+/** The longest wait between rounds a client may be configured with. */
+const MAX_BACKOFF_MS = 3_600_000
 
 /**
  * The wait before retry round `attempt + 1` ("full jitter"): uniform in [0, min(maxMs, initialMs · 2^attempt)).
@@ -26,16 +30,10 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
   checkBackoffOptions(options)
   const r = random()
   if (!(r >= 0 && r < 1)) throw new InvalidOptionsError(`random() must return a number in [0, 1), got ${r}`)
-  // 2^attempt overflows to Infinity for large attempts; Math.min keeps the cap exact in that case too
-  // (initialMs is >= 1, so the product is never 0 · Infinity).
-  const ceiling = Math.min(options.maxMs, options.initialMs * 2 ** attempt)
-  return Math.floor(r * ceiling)
+  return curveDelay(attempt, { ...options, jitter: 'full' }, () => r)
 }
 
-/** Throws {@link InvalidOptionsError} unless 1 <= initialMs <= maxMs, both finite. */
-/** The longest wait between rounds a client may be configured with. */
-const MAX_BACKOFF_MS = 3_600_000
-
+/** Throws {@link InvalidOptionsError} unless 1 <= initialMs <= maxMs <= 1 h. */
 export function checkBackoffOptions(options: BackoffOptions): void {
   const { initialMs, maxMs } = options
   if (!(Number.isFinite(initialMs) && initialMs >= 1)) {

@@ -1,3 +1,5 @@
+import { backoffDelay } from '@ghostfleet/core'
+
 /** Crash-restart backoff, the kubelet curve: initial delay doubling to a cap, reset after a long enough run. */
 export interface RestartBackoffOptions {
   /** First delay after a crash. @default 10000 */
@@ -19,7 +21,6 @@ export const DEFAULT_RESTART_BACKOFF: RestartBackoffOptions = {
  * Pure state, no timers: the supervisor owns the clock.
  */
 export class RestartBackoff {
-  private nextDelayMs: number
   private crashes = 0
 
   constructor(private readonly options: RestartBackoffOptions = DEFAULT_RESTART_BACKOFF) {
@@ -28,16 +29,12 @@ export class RestartBackoff {
         `invalid restart backoff: need 0 < initial (${options.initialMs}) <= max (${options.maxMs}) and reset > 0 (${options.resetAfterMs})`,
       )
     }
-    this.nextDelayMs = options.initialMs
   }
 
   /** Records a crash after a run of `uptimeMs` and returns the delay before the restart. */
   onCrash(uptimeMs: number): number {
     if (uptimeMs >= this.options.resetAfterMs) this.reset()
-    const delay = this.nextDelayMs
-    this.crashes++
-    this.nextDelayMs = Math.min(this.nextDelayMs * 2, this.options.maxMs)
-    return delay
+    return backoffDelay(this.crashes++, this.options)
   }
 
   /** Consecutive crashes since the last reset. */
@@ -47,6 +44,5 @@ export class RestartBackoff {
 
   reset(): void {
     this.crashes = 0
-    this.nextDelayMs = this.options.initialMs
   }
 }
