@@ -4,14 +4,13 @@
  * and fleet mode (a tracker-driven {@link DecisionSource}) are built from.
  *
  * ```ts
- * import { Controller, LocalDecisionSource, PoolPoller } from '@ghostfleet/sidecar'
+ * import { Controller, LocalDecisionSource, PoolRefresher } from '@ghostfleet/sidecar'
  *
- * const poller = new PoolPoller({ source: kyve, poolId: 1, minRetryMs: 10_000, maxRetryMs: 300_000 })
- * const decisions = new LocalDecisionSource({ pool: poller, thresholds, maxPoolAgeMs: 600_000,
- *   pruning: { enabled: true, margin: 1 } })
+ * const pool = new PoolRefresher({ source: kyve, poolId: 1, minRetryMs: 10_000, maxRetryMs: 300_000 })
+ * const decisions = new LocalDecisionSource({ thresholds, maxPoolAgeMs: 600_000, pruning: { enabled: true, margin: 1 } })
  * // fleet mode: `new FleetMode(...).decisionSource(localOptions, deps)` applies the tracker's desired state and
  * // falls back to a LocalDecisionSource (see src/fleet/ and README "Fleet mode")
- * const controller = new Controller(options, { decisions, poller, node, rpc, state, ... })
+ * const controller = new Controller(options, { decisions, pool, node, rpc, state, ... })
  * await controller.start()
  * ```
  */
@@ -24,23 +23,21 @@ export {
   type ControllerSnapshot,
   type RecordedError,
 } from './control/controller.js'
-export {
-  type DecidedBy,
-  type Decision,
-  type DecisionInput,
-  type DecisionSource,
-  PRUNE_REFUSAL_REASONS,
-  type PruneRefusalReason,
+export type {
+  DecidedBy,
+  Decision,
+  DecisionInput,
+  DecisionSource,
 } from './control/decision-source.js'
 export { type LocalDeciderOptions, LocalDecisionSource } from './control/local-decider.js'
 export { type ModeSwitchResult, reconcileAddressBook, switchMode } from './control/mode-switch.js'
 export type { AddressBookKeeper, NodeLifecycle } from './control/node-lifecycle.js'
 export { type NodeObservation, observeNode } from './control/node-observer.js'
-export { type PoolAnswer, PoolPoller, type PoolPollerStatus, type PoolSource } from './control/pool-poller.js'
+export { PoolRefresher, type PoolRefresherStatus, type PoolSource } from './control/pool-refresher.js'
+export { type PoolSnapshot, shownPool } from './control/pool-snapshot.js'
 export {
   type GuardVerdict,
   guardPruneHeight,
-  type OwnPoolView,
   ownSafePruneHeight,
 } from './control/prune-guard.js'
 export { type PruneRun, runPrune } from './control/prune-operation.js'
@@ -63,6 +60,7 @@ export {
   type TrackerLinkStatus,
 } from './fleet/tracker-decision-source.js'
 export { buildStatusReport, readiness } from './http/status-report.js'
+export { PRUNE_REFUSAL_REASONS, type PruneRefusalReason } from './prune-refusal.js'
 export { type SidecarState, SidecarStateStore } from './state/sidecar-state.js'
 export { StateKeeper } from './state/state-keeper.js'
 export { backupsToDelete, createBackup } from './storage/backup.js'

@@ -1,11 +1,12 @@
 import type { NodeRpcClient, NodeStatus } from '@ghostfleet/cometbft'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import { createLogger } from '@ghostfleet/telemetry'
 import { eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Controller } from '../src/control/controller.js'
 import type { Decision, DecisionInput, DecisionSource } from '../src/control/decision-source.js'
 import type { NodeLifecycle } from '../src/control/node-lifecycle.js'
-import { type PoolAnswer, PoolPoller } from '../src/control/pool-poller.js'
+import { PoolRefresher } from '../src/control/pool-refresher.js'
 import type { PruneResultLike } from '../src/control/prune-operation.js'
 import { SidecarStateStore } from '../src/state/sidecar-state.js'
 import { StateKeeper } from '../src/state/state-keeper.js'
@@ -31,7 +32,8 @@ afterEach(async () => {
 })
 
 function world(options: {
-  decide: (input: DecisionInput) => Decision | Promise<Decision>
+  /** The decision without its pool: the fake source rests every decision on the tick's snapshot. */
+  decide: (input: DecisionInput) => Omit<Decision, 'pool'> | Promise<Omit<Decision, 'pool'>>
   pool: number
   node: number
 }) {
@@ -72,17 +74,18 @@ function world(options: {
       } satisfies NodeStatus
     },
   }
-  const answer = (): PoolAnswer => ({
+  const answer = (): PoolFacts => ({
     poolId: 1,
     poolHeightKey: String(options.pool),
     poolHeight: options.pool,
     maxBundleSize: 1,
     uploadInterval: 4320,
     status: 'POOL_STATUS_ACTIVE',
+    disabled: false,
     endpoint: 'http://kyve',
     fetchedAt: Date.now(),
   })
-  const poller = new PoolPoller({
+  const pool = new PoolRefresher({
     source: { getPool: async () => answer() },
     poolId: 1,
     minRetryMs: 10,
@@ -112,8 +115,11 @@ function world(options: {
       return result
     },
   }
-  const decisions: DecisionSource = { name: 'tracker', decide: async (input) => await options.decide(input) }
-  return { events, chain, node, rpc, poller, metrics, prunes, pruneImpl, decisions }
+  const decisions: DecisionSource = {
+    name: 'tracker',
+    decide: async (input) => ({ ...(await options.decide(input)), pool: input.pool }),
+  }
+  return { events, chain, node, rpc, pool, metrics, prunes, pruneImpl, decisions }
 }
 
 async function startController(w: ReturnType<typeof world>, mode: 'normal' | 'ghost' = 'ghost') {
@@ -130,7 +136,7 @@ async function startController(w: ReturnType<typeof world>, mode: 'normal' | 'gh
     {
       node: w.node,
       rpc: w.rpc,
-      poller: w.poller,
+      pool: w.pool,
       decisions: w.decisions,
       addressBook: {
         reconcile: async (m) => {
@@ -155,7 +161,7 @@ async function startController(w: ReturnType<typeof world>, mode: 'normal' | 'gh
   return { state, controller }
 }
 
-const proposal = (pruneToHeight: number | null): Decision => ({
+const proposal = (pruneToHeight: number | null): Omit<Decision, 'pool'> => ({
   mode: 'ghost',
   pruneToHeight,
   reason: 'tracker says so',

@@ -105,7 +105,7 @@ describe('fleet mode in the controller', () => {
       {
         node,
         rpc,
-        poller: s.poller,
+        pool: s.pool,
         decisions: s.decisions,
         addressBook: { reconcile: async (mode) => `reconciled ${mode}` },
         state: s.keeper,

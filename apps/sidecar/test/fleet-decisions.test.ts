@@ -83,7 +83,7 @@ describe('applying the tracker’s desired state', () => {
     // While the tracker leads, the pool height shown comes from its published record: no KYVE request here.
     expect(sidecar.kyve.calls).toBe(0)
     expect(sidecar.fleet.poolSource.view()).toBe('tracker')
-    expect(sidecar.poller.latest()?.poolHeight).toBe(500)
+    expect(sidecar.pool.latest()?.poolHeight).toBe(500)
     expect(sidecar.decisions.status()).toMatchObject({ decidedBy: 'tracker', lastRefusal: null })
   })
 

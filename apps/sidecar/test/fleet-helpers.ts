@@ -10,11 +10,13 @@ import {
   writePoolProgress,
 } from '@ghostfleet/coordination'
 import type { DesiredState } from '@ghostfleet/core'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import { createLogger } from '@ghostfleet/telemetry'
 import { eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
 import type { DecisionInput } from '../src/control/decision-source.js'
 import type { NodeObservation } from '../src/control/node-observer.js'
-import { type PoolAnswer, PoolPoller } from '../src/control/pool-poller.js'
+import { PoolRefresher } from '../src/control/pool-refresher.js'
+import type { PoolSnapshot } from '../src/control/pool-snapshot.js'
 import { FleetMode } from '../src/fleet/fleet-mode.js'
 import type { FleetSettings } from '../src/fleet/fleet-settings.js'
 import type { TrackerDecisionSource } from '../src/fleet/tracker-decision-source.js'
@@ -50,8 +52,12 @@ export function node(height: number, base = 1): NodeObservation {
   }
 }
 
-export function input(mode: 'normal' | 'ghost', observation: NodeObservation): DecisionInput {
-  return { now: Date.now(), mode, node: observation, pruneDue: false }
+export function input(
+  mode: 'normal' | 'ghost',
+  observation: NodeObservation,
+  pool: PoolSnapshot = { own: null, published: null },
+): DecisionInput {
+  return { now: Date.now(), mode, node: observation, pool, pruneDue: false }
 }
 
 /** The sidecar's own KYVE: a pool height the test controls, and the number of calls made. */
@@ -60,7 +66,7 @@ export class OwnKyve {
   height = 500
   fail = false
 
-  getPool = async (poolId: number): Promise<PoolAnswer> => {
+  getPool = async (poolId: number): Promise<PoolFacts> => {
     this.calls++
     if (this.fail) throw new Error('KYVE API unreachable (test)')
     return {
@@ -70,6 +76,7 @@ export class OwnKyve {
       maxBundleSize: 1,
       uploadInterval: 2880,
       status: 'POOL_STATUS_ACTIVE',
+      disabled: false,
       endpoint: 'http://own-kyve.test',
       fetchedAt: Date.now(),
     }
@@ -79,7 +86,7 @@ export class OwnKyve {
 export interface TestSidecar {
   fleet: FleetMode
   decisions: TrackerDecisionSource
-  poller: PoolPoller
+  pool: PoolRefresher
   keeper: StateKeeper
   kyve: OwnKyve
   metrics: SidecarMetrics
@@ -140,27 +147,31 @@ export async function startTestSidecar(options: {
   const store = new SidecarStateStore(options.dir.path)
   const keeper = new StateKeeper(store, await store.load())
   if (options.mode === 'ghost') await keeper.update({ mode: 'ghost' })
-  const poller = new PoolPoller({ source: fleet.poolSource, poolId: POOL_ID, minRetryMs: 10, maxRetryMs: 10 })
+  const pool = new PoolRefresher({
+    source: fleet.poolSource,
+    poolId: POOL_ID,
+    minRetryMs: 10,
+    maxRetryMs: 10,
+  })
   const decisions = fleet.decisionSource(
     {
-      pool: poller,
       thresholds: THRESHOLDS,
       maxPoolAgeMs: 60_000,
       pruning: { enabled: options.pruningEnabled ?? true, margin: 1 },
     },
-    { poller, state: keeper, intervalMs: 1_000 },
+    { pool, state: keeper, intervalMs: 1_000 },
   )
   return {
     fleet,
     decisions,
-    poller,
+    pool,
     keeper,
     kyve,
     metrics,
     logs,
     async tick(mode, observation) {
-      await poller.refresh()
-      return await decisions.decide(input(mode, observation))
+      const taken = (await pool.take(1_000)) ?? pool.snapshot()
+      return await decisions.decide(input(mode, observation, taken))
     },
     async metric(name, labels = {}) {
       return metricValue(await metrics.registry.metrics(), name, labels)

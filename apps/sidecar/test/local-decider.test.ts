@@ -1,12 +1,18 @@
+import type { PoolFacts } from '@ghostfleet/kyve'
 import { describe, expect, it } from 'vitest'
+import type { DecisionInput } from '../src/control/decision-source.js'
 import { LocalDecisionSource } from '../src/control/local-decider.js'
-import type { PoolAnswer } from '../src/control/pool-poller.js'
 import { NOW, nodeAt, poolAt, unreachable } from './helpers/observations.js'
 
 const thresholds = { heightDifferenceMax: 40, heightDifferenceMin: 20, keepRecent: 60 }
 
-function decider(pool: PoolAnswer | null, pruning = { enabled: true, margin: 1 }) {
-  return new LocalDecisionSource({ pool: { latest: () => pool }, thresholds, maxPoolAgeMs: 60_000, pruning })
+/** A decider whose ticks see `pool` as the sidecar's own KYVE answer. */
+function decider(pool: PoolFacts | null, pruning = { enabled: true, margin: 1 }) {
+  const source = new LocalDecisionSource({ thresholds, maxPoolAgeMs: 60_000, pruning })
+  return {
+    decide: (input: Omit<DecisionInput, 'pool'>) =>
+      source.decide({ ...input, pool: { own: pool, published: null } }),
+  }
 }
 
 describe('LocalDecisionSource: mode', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { guardPruneHeight } from '../src/control/prune-guard.js'
-import { NOW, nodeAt, unreachable } from './helpers/observations.js'
+import { NOW, nodeAt, poolAt, unreachable } from './helpers/observations.js'
 
-const fresh = { heightKey: '1000', fetchedAt: NOW - 1_000 }
+const fresh = poolAt('1000', NOW - 1_000)
 const base = { now: NOW, maxPoolAgeMs: 60_000, margin: 1 }
 
 describe('guardPruneHeight', () => {
@@ -34,7 +34,7 @@ describe('guardPruneHeight', () => {
   it("takes the lower of the app and the block-store height as the node's height", () => {
     // The app says 2100 but the block store only reaches 1500, below the pool: the node's view is behind.
     const node = { ...nodeAt(2100, 500), storeHeight: 1500 }
-    const pool = { heightKey: '2000', fetchedAt: NOW - 1_000 }
+    const pool = poolAt('2000', NOW - 1_000)
     expect(guardPruneHeight({ ...base, requested: 1499, pool, node })).toMatchObject({
       allowed: false,
       reason: 'node-behind-pool',
@@ -45,7 +45,7 @@ describe('guardPruneHeight', () => {
   })
 
   it('refuses on a stale or unknown pool view, an unreachable node, or nothing to prune', () => {
-    const stale = { heightKey: '1000', fetchedAt: NOW - 61_000 }
+    const stale = poolAt('1000', NOW - 61_000)
     expect(guardPruneHeight({ ...base, requested: 900, pool: stale, node: nodeAt(1100, 500) })).toMatchObject(
       {
         allowed: false,
@@ -56,7 +56,7 @@ describe('guardPruneHeight', () => {
       guardPruneHeight({
         ...base,
         requested: 900,
-        pool: { heightKey: null, fetchedAt: null },
+        pool: null,
         node: nodeAt(1100),
       }),
     ).toMatchObject({ allowed: false, reason: 'pool-height-unknown' })

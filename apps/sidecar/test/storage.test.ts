@@ -9,10 +9,10 @@ import {
   tempDir,
 } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WaitTimeoutError } from '../src/control/wait-for.js'
 import { findLockedDatabases } from '../src/storage/database-locks.js'
 import { directoryBytes } from '../src/storage/directory-size.js'
 import { PruneAbortedError, pruneNodeHome, waitUntilUnlocked } from '../src/storage/offline-prune.js'
+import { WaitTimeoutError } from '../src/wait-for.js'
 import { generateHome } from './helpers/cli.js'
 import { nodeStatus, SIMNODE_CLI } from './helpers/simnet.js'
 

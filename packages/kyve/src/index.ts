@@ -53,7 +53,7 @@ export {
   UnknownChainError,
 } from './errors.js'
 export { poolRoute } from './pool-answer.js'
-export { type AnswerContext, type PoolProgress, toPoolProgress } from './pool-progress.js'
+export { type AnswerContext, type PoolFacts, type PoolProgress, toPoolProgress } from './pool-progress.js'
 export {
   POOL_STATUSES,
   type PoolResponse,

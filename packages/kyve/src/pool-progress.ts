@@ -2,11 +2,12 @@ import { InvalidResponseError } from './errors.js'
 import type { PoolResponse, PoolStatus } from './pool-schema.js'
 import { poolSourceNetwork } from './pool-source-chain.js'
 
-/** A pool's validated progress and the settings the fleet needs, as returned by `KyveClient.getPool`. */
-export interface PoolProgress {
+/**
+ * What the fleet keeps about a pool: the sidecar's and the tracker's view of it, and the record the tracker
+ * publishes in Redis. {@link PoolProgress} is this plus the details of one answer.
+ */
+export interface PoolFacts {
   poolId: number
-  /** The chain id the client was created for (the response itself does not name its chain). */
-  chainId: string
   /**
    * The latest validated key: `current_key`, or `start_key` while `current_key` is "" (no bundle finalized yet).
    * `bundle_proposal.to_key` is never used: it is not validated.
@@ -14,22 +15,29 @@ export interface PoolProgress {
   poolHeightKey: string
   /** `poolHeightKey` as a number when it is a canonical decimal integer, else null (state-sync keys "height/chunk"). */
   poolHeight: number | null
-  keyIsInteger: boolean
-  startKey: string
-  currentKey: string
   maxBundleSize: number
   /** Seconds. */
   uploadInterval: number
+  status: string
+  disabled: boolean
+  /** The endpoint that answered. */
+  endpoint: string
+  /** Epoch ms when the answer arrived (the clock of whoever asked). */
+  fetchedAt: number
+}
+
+/** A pool's validated progress and the settings the fleet needs, as returned by `KyveClient.getPool`. */
+export interface PoolProgress extends PoolFacts {
+  /** The chain id the client was created for (the response itself does not name its chain). */
+  chainId: string
+  keyIsInteger: boolean
+  startKey: string
+  currentKey: string
   status: PoolStatus
   runtime: string
   /** `network` of the pool's runtime config (the source chain id); null when the config names none. */
   sourceNetwork: string | null
-  disabled: boolean
   totalBundles: number
-  /** The endpoint that answered. */
-  endpoint: string
-  /** Epoch ms when the answer arrived. */
-  fetchedAt: number
   latencyMs: number
 }
 

@@ -5,26 +5,34 @@ import type { SidecarState } from '../state/sidecar-state.js'
 import type { StateKeeper } from '../state/state-keeper.js'
 import type { NodeExit } from '../supervisor/node-process.js'
 import type { SidecarMetrics } from '../telemetry/sidecar-metrics.js'
+import { ConditionLog } from './condition-log.js'
+import { DataDirSampler } from './data-dir-sampler.js'
 import type { Decision, DecisionSource } from './decision-source.js'
+import { ErrorRing, type RecordedError } from './error-ring.js'
+import { GhostEntryBackoff } from './ghost-entry-backoff.js'
 import { reconcileAddressBook, switchMode } from './mode-switch.js'
 import type { AddressBookKeeper, NodeLifecycle } from './node-lifecycle.js'
 import { type NodeObservation, observeNode } from './node-observer.js'
-import type { PoolPoller, PoolPollerStatus } from './pool-poller.js'
+import type { PoolRefresher, PoolRefresherStatus } from './pool-refresher.js'
+import { shownPool } from './pool-snapshot.js'
 import { guardPruneHeight } from './prune-guard.js'
 import { type PruneResultLike, type PruneRun, runPrune } from './prune-operation.js'
 import { nextPruneDueAt, retryAfterFailureMs } from './prune-schedule.js'
-import { withinMs } from './wait-for.js'
+import { publishTickMetrics } from './tick-metrics.js'
+
+export type { RecordedError } from './error-ring.js'
 
 /**
  * The supervision loop. Every `intervalMs` (measured from the end of the previous tick, so ticks never
  * overlap):
  *   1. a home that vanished is a local fatal error: stop the node, exit non-zero;
  *   2. a node that should run but does not (its spawn failed) is started again;
- *   3. the KYVE poller is kicked (one call at most in flight) and given up to one interval to answer;
+ *   3. the pool view is refreshed (one KYVE call at most in flight) and given up to one interval to answer; the
+ *      resulting snapshot (`pool-snapshot.ts`) is what this tick decides on;
  *   4. the node is observed (`/abci_info`, `/status`), a pending prune verification is settled;
- *   5. the decision source decides (mode, prune height or refusal);
+ *   5. the decision source decides (mode, prune height or refusal) from the node and the snapshot;
  *   6. the decision is carried out: a mode switch (`mode-switch.ts`), or a prune in ghost mode after the guard
- *      re-checked its height against this sidecar's own view (`prune-guard.ts`, `prune-operation.ts`).
+ *      re-checked its height against the decision's own pool answer (`prune-guard.ts`, `prune-operation.ts`).
  * Remote failures never end the loop: they hold the mode (the decision source says so), are logged when the
  * condition changes, counted, and shown in /status and /readyz.
  */
@@ -50,7 +58,7 @@ export interface ControllerOptions {
 export interface ControllerDeps {
   node: NodeLifecycle
   rpc: NodeRpcClient
-  poller: PoolPoller
+  pool: Pick<PoolRefresher, 'take' | 'snapshot' | 'status'>
   decisions: DecisionSource
   addressBook: AddressBookKeeper
   state: StateKeeper
@@ -66,12 +74,6 @@ export interface ControllerDeps {
   onFatal: (error: Error) => void
 }
 
-export interface RecordedError {
-  at: number
-  where: 'node' | 'kyve' | 'mode-switch' | 'prune' | 'address-book' | 'node-start' | 'tick'
-  message: string
-}
-
 /** Everything /status, /readyz and the metrics show, in one consistent snapshot. */
 export interface ControllerSnapshot {
   activity: Activity
@@ -80,7 +82,7 @@ export interface ControllerSnapshot {
   nodeProcess: { state: string; pid: number | null; uptimeMs: number; crashRestarts: number }
   decision: Decision | null
   lastTickAt: number | null
-  pool: PoolPollerStatus
+  pool: PoolRefresherStatus
   thresholds: Thresholds
   pruning: {
     enabled: boolean
@@ -97,8 +99,6 @@ export interface ControllerSnapshot {
   now: number
 }
 
-const MAX_ERRORS = 20
-
 export class Controller {
   private activity: Activity = 'starting'
   private timer: NodeJS.Timeout | null = null
@@ -111,19 +111,24 @@ export class Controller {
   private lastPruneRun: PruneRun | null = null
   private pruneInProgress: { height: number; since: number } | null = null
   private pendingVerification: { height: number; since: number } | null = null
-  private dataBytes: number | null = null
-  private dataMeasuredAt: number | null = null
-  private dataMeasuring: Promise<void> | null = null
-  private readonly errors: RecordedError[] = []
-  /** After a failed ghost entry (the stash failed), ghost mode is not tried again before this time. */
-  private ghostEntry = { failures: 0, notBefore: 0 }
-  /** Last logged condition per topic, so a held condition is logged once, not every tick. */
-  private readonly conditions = new Map<string, string>()
+  private readonly errors: ErrorRing
+  private readonly ghostEntry = new GhostEntryBackoff()
+  private readonly conditions: ConditionLog
+  private readonly dataDir: DataDirSampler
 
   constructor(
     private readonly options: ControllerOptions,
     private readonly deps: ControllerDeps,
   ) {
+    this.errors = new ErrorRing(deps.now)
+    this.conditions = new ConditionLog(deps.log)
+    this.dataDir = new DataDirSampler({
+      measure: deps.dataDirBytes,
+      everyMs: options.dataSizeEveryMs,
+      now: deps.now,
+      onBytes: (bytes) => deps.metrics.dataDirBytes.set(bytes),
+      onError: (error) => deps.log.debug({ err: error }, 'could not measure the data directory'),
+    })
     deps.metrics.setMode(deps.state.get().mode)
     deps.metrics.thresholdMax.set(options.thresholds.heightDifferenceMax)
     deps.metrics.thresholdMin.set(options.thresholds.heightDifferenceMin)
@@ -140,7 +145,7 @@ export class Controller {
       await this.deps.node.start()
     } catch (error) {
       // Not fatal: the binary may come back (an upgrade in progress); every tick tries again.
-      this.recordError('node-start', error)
+      this.errors.record('node-start', error)
     }
     this.schedule(0)
   }
@@ -169,10 +174,10 @@ export class Controller {
 
   /** Wire `NodeProcess`'s onExit here: crashes are counted and logged with the restart delay. */
   nodeExited(exit: NodeExit): void {
-    this.deps.state.update({ nodePid: null }).catch((error) => this.recordError('tick', error))
+    this.deps.state.update({ nodePid: null }).catch((error) => this.errors.record('tick', error))
     if (exit.expected) return
     this.deps.metrics.nodeRestarts.inc({ reason: 'crash' })
-    this.recordError(
+    this.errors.record(
       'node',
       new Error(
         `node exited unexpectedly (code ${exit.code}, signal ${exit.signal}) after ${Math.round(exit.uptimeMs)} ms; ` +
@@ -187,7 +192,7 @@ export class Controller {
 
   /** Wire `NodeProcess`'s onStart here: the pid is persisted so a restarted sidecar can find an orphan. */
   nodeStarted(pid: number): void {
-    this.deps.state.update({ nodePid: pid }).catch((error) => this.recordError('tick', error))
+    this.deps.state.update({ nodePid: pid }).catch((error) => this.errors.record('tick', error))
     this.deps.log.info({ pid, mode: this.deps.state.get().mode }, 'node started')
   }
 
@@ -206,7 +211,7 @@ export class Controller {
       },
       decision: this.lastDecision,
       lastTickAt: this.lastTickAt,
-      pool: this.deps.poller.status(),
+      pool: this.deps.pool.status(),
       thresholds: this.options.thresholds,
       pruning: {
         enabled: this.options.pruning.enabled,
@@ -217,8 +222,8 @@ export class Controller {
         lastRun: this.lastPruneRun,
         pendingVerification: this.pendingVerification,
       },
-      dataDir: { bytes: this.dataBytes, measuredAt: this.dataMeasuredAt },
-      errors: [...this.errors],
+      dataDir: this.dataDir.reading(),
+      errors: this.errors.list(),
       now,
     }
   }
@@ -251,7 +256,7 @@ export class Controller {
     this.timer = setTimeout(() => {
       this.timer = null
       this.currentTick = this.tick()
-        .catch((error) => this.recordError('tick', error))
+        .catch((error) => this.errors.record('tick', error))
         .finally(() => {
           this.currentTick = null
           const soon = this.tickSoon
@@ -294,44 +299,58 @@ export class Controller {
           state: deps.state,
           now: deps.now,
         })
-        if (!reconciled.addressBook.ok) this.recordError('address-book', reconciled.addressBook.error)
+        if (!reconciled.addressBook.ok) this.errors.record('address-book', reconciled.addressBook.error)
         if (reconciled.reverted) deps.metrics.setMode('normal')
         await deps.node.start()
-        this.clearCondition('node-start')
+        this.conditions.clear('node-start')
       } catch (error) {
-        this.recordError('node-start', error)
-        this.condition('node-start', 'error', `the node cannot be started: ${(error as Error).message}`)
+        this.errors.record('node-start', error)
+        this.conditions.report(
+          'node-start',
+          'error',
+          `the node cannot be started: ${(error as Error).message}`,
+        )
       }
     }
 
-    await withinMs(deps.poller.refresh(), this.options.intervalMs)
+    const pool = (await deps.pool.take(this.options.intervalMs)) ?? deps.pool.snapshot()
     const node = await observeNode(deps.rpc, deps.now, (method, outcome) =>
       deps.metrics.nodeRpcRequests.inc({ method, outcome }),
     )
     if (this.abort.signal.aborted) return
     this.lastNode = node
     this.lastTickAt = deps.now()
-    this.observeMetrics(node)
+    publishTickMetrics(deps.metrics, {
+      node,
+      pool: shownPool(pool),
+      poolStatus: deps.pool.status(),
+      heightDifference: {
+        max: this.options.thresholds.heightDifferenceMax,
+        min: this.options.thresholds.heightDifferenceMin,
+      },
+      nextPruneDueAt: this.options.pruning.enabled ? this.pruneDueAt(deps.state.get()) : null,
+      now: deps.now(),
+    })
     this.reportNode(node)
     this.reportPool()
     this.verifyPrune(node)
-    this.measureDataDir()
+    this.dataDir.sample()
 
     const state = deps.state.get()
     const now = deps.now()
     const pruneDue = this.options.pruning.enabled && now >= this.pruneDueAt(state)
-    const decision = await deps.decisions.decide({ now, mode: state.mode, node, pruneDue })
+    const decision = await deps.decisions.decide({ now, mode: state.mode, node, pool, pruneDue })
     this.lastDecision = decision
     if (decision.diff !== null) deps.metrics.heightDifference.set(decision.diff)
     if (this.abort.signal.aborted) return
 
     if (decision.mode !== state.mode) {
-      if (decision.mode === 'ghost' && now < this.ghostEntry.notBefore) {
-        this.condition(
+      if (decision.mode === 'ghost' && now < this.ghostEntry.notBefore()) {
+        this.conditions.report(
           'ghost-entry',
           'warn',
           `ghost mode is due (${decision.reason}) but the last attempt could not stash the address book; retrying ` +
-            `after ${new Date(this.ghostEntry.notBefore).toISOString()}`,
+            `after ${new Date(this.ghostEntry.notBefore()).toISOString()}`,
         )
         return
       }
@@ -340,10 +359,9 @@ export class Controller {
     }
     this.heartbeat(node, decision)
     if (decision.pruneToHeight !== null && state.mode === 'ghost') {
-      const pool = deps.poller.latest()
       const verdict = guardPruneHeight({
         requested: decision.pruneToHeight,
-        pool: { heightKey: pool?.poolHeightKey ?? null, fetchedAt: pool?.fetchedAt ?? null },
+        pool: decision.pool.own,
         node,
         now: deps.now(),
         maxPoolAgeMs: this.options.maxPoolAgeMs,
@@ -355,7 +373,7 @@ export class Controller {
     }
     if (decision.pruneRefusal !== null)
       this.refusePrune(decision.pruneRefusal.reason, decision.pruneRefusal.detail)
-    else this.clearCondition('prune-refusal')
+    else this.conditions.clear('prune-refusal')
   }
 
   private async carryOutSwitch(decision: Decision): Promise<void> {
@@ -379,19 +397,16 @@ export class Controller {
       )
       deps.metrics.nodeRestarts.inc({ reason: 'mode_switch' })
       deps.metrics.setMode(result.to)
-      if (result.reverted) {
-        this.ghostEntry.failures++
-        const backoffMs = Math.min(30 * 60_000, 60_000 * 2 ** (this.ghostEntry.failures - 1))
-        this.ghostEntry.notBefore = deps.now() + backoffMs
-      } else {
+      if (result.reverted) this.ghostEntry.failed(deps.now())
+      else {
         deps.metrics.modeSwitches.inc({ to: result.to })
-        if (result.to === 'ghost') this.ghostEntry = { failures: 0, notBefore: 0 }
-        this.clearCondition('ghost-entry')
+        if (result.to === 'ghost') this.ghostEntry.succeeded()
+        this.conditions.clear('ghost-entry')
       }
       if (result.addressBook.ok) {
         deps.log.info({ mode: result.to }, result.addressBook.detail)
       } else {
-        this.recordError('address-book', result.addressBook.error)
+        this.errors.record('address-book', result.addressBook.error)
         deps.log.error(
           { err: result.addressBook.error, mode: result.to },
           result.reverted
@@ -401,11 +416,11 @@ export class Controller {
                 'starts in normal mode with its seeds — inspect the files named above',
         )
       }
-      if (result.startError) this.recordError('node-start', result.startError)
+      if (result.startError) this.errors.record('node-start', result.startError)
       deps.log.info({ mode: result.to, durationMs: result.durationMs }, `now in ${result.to} mode`)
     } catch (error) {
       // Persisting the intent or stopping the node failed: nothing was switched; the next tick decides again.
-      this.recordError('mode-switch', error)
+      this.errors.record('mode-switch', error)
       deps.log.error({ err: error }, 'mode switch failed; holding, retrying next tick')
     } finally {
       if (this.activity === 'switching') this.activity = 'idle'
@@ -414,12 +429,17 @@ export class Controller {
 
   private async carryOutPrune(height: number, decision: Decision): Promise<void> {
     const { deps } = this
-    this.clearCondition('prune-refusal')
+    this.conditions.clear('prune-refusal')
     this.activity = 'pruning'
     this.pruneInProgress = { height, since: deps.now() }
     const base = this.lastNode?.reachable ? this.lastNode.base : null
     deps.log.info(
-      { untilHeight: height, base, pool: deps.poller.latest()?.poolHeight, decidedBy: decision.decidedBy },
+      {
+        untilHeight: height,
+        base,
+        pool: shownPool(decision.pool)?.poolHeight,
+        decidedBy: decision.decidedBy,
+      },
       `pruning: stopping the node to prune everything below height ${height}`,
     )
     try {
@@ -439,7 +459,7 @@ export class Controller {
       deps.metrics.prunes.inc({ outcome: run.outcome })
       deps.metrics.pruneDuration.observe(run.durationMs / 1000)
       if (run.outcome === 'failed') {
-        this.recordError('prune', run.error)
+        this.errors.record('prune', run.error)
         deps.log.error(
           { err: run.error, untilHeight: height, durationMs: run.durationMs },
           'prune failed; the node was started again, the prune is retried later',
@@ -464,11 +484,11 @@ export class Controller {
                 `${r.bytesBefore} → ${r.bytesAfter} bytes) in ${Math.round(r.durationMs)} ms; node restarted`,
         )
         this.pendingVerification = { height, since: deps.now() }
-        this.dataMeasuredAt = null
+        this.dataDir.invalidate()
       }
-      if (run.startError) this.recordError('node-start', run.startError)
+      if (run.startError) this.errors.record('node-start', run.startError)
     } catch (error) {
-      this.recordError('prune', error)
+      this.errors.record('prune', error)
       deps.log.error({ err: error }, 'prune could not start; retrying later')
     } finally {
       this.pruneInProgress = null
@@ -485,7 +505,7 @@ export class Controller {
       mode: decision.mode,
       node: node.reachable ? node.appHeight : null,
       base: node.reachable ? node.base : null,
-      pool: this.deps.poller.latest()?.poolHeight ?? null,
+      pool: shownPool(decision.pool)?.poolHeight ?? null,
       diff: decision.diff,
     }
     if (now - this.lastHeartbeatAt >= 60_000) {
@@ -497,12 +517,14 @@ export class Controller {
   private refusePrune(reason: string, detail: string): void {
     this.deps.metrics.pruneRefusals.inc({ reason })
     // Logged once per reason (the detail carries ages and heights that change every tick); counted every tick.
-    this.condition(
+    this.conditions.report(
       'prune-refusal',
       'warn',
       `prune due but not safe (${reason}): ${detail}; retrying next tick`,
-      'debug',
-      reason,
+      {
+        repeatLevel: 'debug',
+        key: reason,
+      },
     )
   }
 
@@ -523,117 +545,33 @@ export class Controller {
     const message =
       `after pruning to ${pending.height} the node reports earliest_block_height ${node.base}: the node's view ` +
       'does not match the prune; check its data directory and logs'
-    this.recordError('prune', new Error(message))
+    this.errors.record('prune', new Error(message))
     this.deps.log.error({ expected: pending.height, base: node.base }, message)
-  }
-
-  private observeMetrics(node: NodeObservation): void {
-    const m = this.deps.metrics
-    m.nodeUp.set(node.reachable ? 1 : 0)
-    if (node.reachable) {
-      m.nodeHeight.set(node.appHeight)
-      m.nodeBaseHeight.set(node.base)
-      m.nodeCatchingUp.set(node.catchingUp ? 1 : 0)
-    }
-    const pool = this.deps.poller.latest()
-    if (pool !== null && pool.poolHeight !== null) {
-      m.poolHeight.set(pool.poolHeight)
-      m.targetMaxHeight.set(pool.poolHeight + this.options.thresholds.heightDifferenceMax)
-      m.targetMinHeight.set(pool.poolHeight + this.options.thresholds.heightDifferenceMin)
-    }
-    const status = this.deps.poller.status()
-    if (status.lastSuccessAt !== null) m.poolLastSuccessTimestamp.set(status.lastSuccessAt / 1000)
-    if (pool !== null) m.poolHeightAgeSeconds.set(Math.max(0, (this.deps.now() - pool.fetchedAt) / 1000))
-    if (this.options.pruning.enabled)
-      m.nextPruneDueTimestamp.set(this.pruneDueAt(this.deps.state.get()) / 1000)
   }
 
   private reportNode(node: NodeObservation): void {
     if (node.reachable) {
-      this.clearCondition('node', 'node answers again')
+      this.conditions.clear('node', 'node answers again')
       return
     }
     // Right after a (re)start an unreachable node is expected; the condition is reported all the same, once.
-    this.condition('node', 'warn', `node RPC ${node.kind}: ${node.error}; holding the mode`)
+    this.conditions.report('node', 'warn', `node RPC ${node.kind}: ${node.error}; holding the mode`)
   }
 
   private reportPool(): void {
-    const status = this.deps.poller.status()
+    const status = this.deps.pool.status()
     if (status.consecutiveFailures === 0) {
-      this.clearCondition('kyve', 'KYVE API answers again')
+      this.conditions.clear('kyve', 'KYVE API answers again')
       return
     }
-    this.condition(
+    this.conditions.report(
       'kyve',
       'warn',
       `KYVE API failing: ${status.lastError}; using the last good pool height while it is fresh, holding the ` +
         'mode, retrying with backoff (details in /status)',
-      null,
-      'failing',
+      { key: 'failing' },
     )
-    if (status.lastError !== null && status.lastFailureAt !== null) {
-      const last = this.errors.findLast((e) => e.where === 'kyve')
-      if (last?.message !== status.lastError)
-        this.pushError({ at: status.lastFailureAt, where: 'kyve', message: status.lastError })
-    }
-  }
-
-  private measureDataDir(): void {
-    if (this.dataMeasuring !== null) return
-    const now = this.deps.now()
-    if (this.dataMeasuredAt !== null && now - this.dataMeasuredAt < this.options.dataSizeEveryMs) return
-    this.dataMeasuring = this.deps
-      .dataDirBytes()
-      .then((bytes) => {
-        this.dataBytes = bytes
-        this.dataMeasuredAt = this.deps.now()
-        this.deps.metrics.dataDirBytes.set(bytes)
-      })
-      .catch((error) => {
-        this.dataMeasuredAt = this.deps.now()
-        this.deps.log.debug({ err: error }, 'could not measure the data directory')
-      })
-      .finally(() => {
-        this.dataMeasuring = null
-      })
-  }
-
-  /**
-   * Logs `message` when the condition of `topic` appears or changes (compared by `key`, the message unless given);
-   * `repeatLevel` logs repeats quietly.
-   */
-  private condition(
-    topic: string,
-    level: 'info' | 'warn' | 'error',
-    message: string,
-    repeatLevel: 'debug' | null = null,
-    key: string = message,
-  ): void {
-    const previous = this.conditions.get(topic)
-    this.conditions.set(topic, key)
-    if (previous === key) {
-      if (repeatLevel !== null) this.deps.log[repeatLevel]({ topic }, message)
-      return
-    }
-    this.deps.log[level]({ topic }, message)
-  }
-
-  private clearCondition(topic: string, recovered?: string): void {
-    if (!this.conditions.has(topic)) return
-    this.conditions.delete(topic)
-    if (recovered !== undefined) this.deps.log.info({ topic }, recovered)
-  }
-
-  private recordError(where: RecordedError['where'], error: unknown): void {
-    this.pushError({
-      at: this.deps.now(),
-      where,
-      message: error instanceof Error ? error.message : String(error),
-    })
-  }
-
-  private pushError(entry: RecordedError): void {
-    this.errors.push(entry)
-    if (this.errors.length > MAX_ERRORS) this.errors.splice(0, this.errors.length - MAX_ERRORS)
+    if (status.lastError !== null && status.lastFailureAt !== null)
+      this.errors.recordOnce({ at: status.lastFailureAt, where: 'kyve', message: status.lastError })
   }
 }

@@ -1,12 +1,14 @@
-import type { NodeMode, PruneRefusal } from '@ghostfleet/core'
+import type { NodeMode } from '@ghostfleet/core'
+import type { PruneRefusalReason } from '../prune-refusal.js'
 import type { NodeObservation } from './node-observer.js'
+import type { PoolSnapshot } from './pool-snapshot.js'
 
 /**
  * Where the controller's decisions come from, one per tick. Standalone, a {@link LocalDecisionSource} decides
- * from the sidecar's own KYVE polling and the core rules. In fleet mode (issue 5) a tracker-driven source will
- * implement the same interface — applying the tracker's desired state, falling back to the local source when
- * the tracker is silent — without the controller changing. Whatever the source, the controller re-checks a
- * prune height against its own view (`prune-guard.ts`) before touching the disk.
+ * from the sidecar's own KYVE polling and the core rules. In fleet mode the tracker-driven source implements the
+ * same interface — applying the tracker's desired state, falling back to the local source when the tracker is
+ * silent. Whatever the source, the controller re-checks a prune height against the decision's own pool answer
+ * (`prune-guard.ts`) before touching the disk.
  */
 export interface DecisionSource {
   /** `local` or `tracker`, for logs, /status and reports. */
@@ -22,6 +24,8 @@ export interface DecisionInput {
   /** The persisted mode the node runs in (or is being brought into). */
   mode: NodeMode
   node: NodeObservation
+  /** The pool as this tick's refresh left it. */
+  pool: PoolSnapshot
   /** Whether the local prune schedule says a prune is due (a tracker source schedules prunes itself). */
   pruneDue: boolean
 }
@@ -35,20 +39,11 @@ export interface Decision {
   decidedBy: DecidedBy
   /** node height − pool height when both were known, else null. */
   diff: number | null
+  /**
+   * The pool the decision rests on: the tick's snapshot, or a newer one when the source had to ask this sidecar's
+   * own KYVE client (a tracker's prune height is checked against it). The controller's guard uses its `own`.
+   */
+  pool: PoolSnapshot
   /** A prune was due but is not safe now: why (logged, counted, shown; retried next tick). */
   pruneRefusal: { reason: PruneRefusalReason; detail: string } | null
 }
-
-/** Core's refusals plus the one only a remote decision can earn. */
-export type PruneRefusalReason = PruneRefusal | 'above-own-safe-height'
-
-/** Every refusal reason, for metric label pre-registration (bounded cardinality). */
-export const PRUNE_REFUSAL_REASONS: readonly PruneRefusalReason[] = [
-  'pool-height-unknown',
-  'pool-height-stale',
-  'pool-key-not-integer',
-  'node-behind-pool',
-  'nothing-to-prune',
-  'invalid-input',
-  'above-own-safe-height',
-]

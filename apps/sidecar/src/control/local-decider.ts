@@ -1,10 +1,10 @@
-import { decideMode, type NodeMode, projectStalePool, type Thresholds } from '@ghostfleet/core'
+import { decideMode, projectStalePool, type Thresholds } from '@ghostfleet/core'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import type { Decision, DecisionInput, DecisionSource } from './decision-source.js'
-import type { PoolAnswer } from './pool-poller.js'
 import { ownSafePruneHeight } from './prune-guard.js'
 
 /**
- * Decides from the sidecar's own KYVE polling and the core rules: hysteresis for the mode
+ * Decides from the sidecar's own KYVE answer (the snapshot's `own`, never a tracker's record) and the core rules: hysteresis for the mode
  * (`decideMode`), `safePruneHeight` for the prune, in ghost mode only and when the schedule says it is due.
  *
  * When facts are missing it holds the current mode rather than guessing: node unreachable, pool never fetched,
@@ -15,7 +15,6 @@ import { ownSafePruneHeight } from './prune-guard.js'
  * catch up with a node that no longer moves; returning to normal only costs disk space.
  */
 export interface LocalDeciderOptions {
-  pool: { latest(): PoolAnswer | null }
   thresholds: Thresholds
   maxPoolAgeMs: number
   pruning: { enabled: boolean; margin: number }
@@ -35,9 +34,10 @@ export class LocalDecisionSource implements DecisionSource {
       decidedBy: 'local',
       diff,
       pruneRefusal: null,
+      pool: input.pool,
     })
     if (!node.reachable) return hold(`node unreachable (${node.error})`)
-    const pool = this.options.pool.latest()
+    const pool = input.pool.own
     if (pool === null) return hold('pool height unknown (no answer from the KYVE API yet)')
     if (pool.poolHeight === null) {
       return hold(`pool key ${JSON.stringify(pool.poolHeightKey)} is not a block height`)
@@ -46,7 +46,7 @@ export class LocalDecisionSource implements DecisionSource {
     const diff = node.appHeight - pool.poolHeight
     if (age > this.options.maxPoolAgeMs) {
       const held =
-        this.staleDecision(mode, node.appHeight, pool, pool.poolHeight, age, diff) ??
+        this.staleDecision(input, node.appHeight, pool, pool.poolHeight, age, diff) ??
         hold(
           `pool height ${pool.poolHeight} is ${Math.round(age / 1000)} s old ` +
             `(limit ${Math.round(this.options.maxPoolAgeMs / 1000)} s)`,
@@ -70,6 +70,7 @@ export class LocalDecisionSource implements DecisionSource {
       decidedBy: 'local',
       diff: decision.diff,
       pruneRefusal: null,
+      pool: input.pool,
     }
     if (decision.changed) return result
     return { ...result, ...this.pruneVerdict(input, pool) }
@@ -78,13 +79,13 @@ export class LocalDecisionSource implements DecisionSource {
   /** In ghost mode, when a prune is due: the safe height, or why not. */
   private pruneVerdict(
     input: DecisionInput,
-    pool: PoolAnswer,
+    pool: PoolFacts,
   ): Pick<Decision, 'pruneToHeight' | 'pruneRefusal'> {
     if (input.mode !== 'ghost' || !this.options.pruning.enabled || !input.pruneDue) {
       return { pruneToHeight: null, pruneRefusal: null }
     }
     const prune = ownSafePruneHeight({
-      pool: { heightKey: pool.poolHeightKey, fetchedAt: pool.fetchedAt },
+      pool,
       node: input.node,
       now: input.now,
       maxPoolAgeMs: this.options.maxPoolAgeMs,
@@ -97,15 +98,15 @@ export class LocalDecisionSource implements DecisionSource {
 
   /** The stale-ghost safety valve described above (`projectStalePool`, shared with the tracker); `null` means hold. */
   private staleDecision(
-    mode: NodeMode,
+    input: DecisionInput,
     nodeHeight: number,
-    pool: PoolAnswer,
+    pool: PoolFacts,
     poolHeight: number,
     ageMs: number,
     diff: number,
   ): Decision | null {
     const verdict = projectStalePool({
-      mode,
+      mode: input.mode,
       nodeHeight,
       poolHeight,
       poolAgeMs: ageMs,
@@ -121,6 +122,7 @@ export class LocalDecisionSource implements DecisionSource {
       decidedBy: 'local',
       diff,
       pruneRefusal: null,
+      pool: input.pool,
     }
   }
 }

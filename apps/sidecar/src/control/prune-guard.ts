@@ -1,5 +1,6 @@
 import { type PruneDecision, safePruneHeight } from '@ghostfleet/core'
-import type { PruneRefusalReason } from './decision-source.js'
+import type { PoolFacts } from '@ghostfleet/kyve'
+import type { PruneRefusalReason } from '../prune-refusal.js'
 import type { NodeObservation } from './node-observer.js'
 
 /**
@@ -8,15 +9,10 @@ import type { NodeObservation } from './node-observer.js'
  * and the node right now, and refuses anything above it. A wrong or forged proposal costs a log line, never
  * blocks the pool still needs.
  */
-export interface OwnPoolView {
-  /** The raw pool key, or null when never fetched. */
-  heightKey: string | null
-  fetchedAt: number | null
-}
-
 export interface GuardInput {
   requested: number
-  pool: OwnPoolView
+  /** This sidecar's own KYVE answer (never a tracker's published record), or null when it has none. */
+  pool: PoolFacts | null
   node: NodeObservation
   now: number
   maxPoolAgeMs: number
@@ -38,7 +34,7 @@ export function ownSafePruneHeight(input: Omit<GuardInput, 'requested'>): PruneD
     }
   }
   return safePruneHeight({
-    pool: { height: input.pool.heightKey, fetchedAt: input.pool.fetchedAt },
+    pool: { height: input.pool?.poolHeightKey ?? null, fetchedAt: input.pool?.fetchedAt ?? null },
     now: input.now,
     maxPoolAgeMs: input.maxPoolAgeMs,
     // The pruner refuses a height above the block store; the app may lag it by one. Take the lower.
@@ -65,7 +61,7 @@ export function guardPruneHeight(input: GuardInput): GuardVerdict {
       reason: 'above-own-safe-height',
       detail:
         `requested prune height ${input.requested} is above this sidecar's own safe height ${own.height} ` +
-        `(pool ${input.pool.heightKey}, margin ${input.margin}): refused`,
+        `(pool ${input.pool?.poolHeightKey}, margin ${input.margin}): refused`,
     }
   }
   const base = input.node.reachable ? Math.max(1, input.node.base) : 1

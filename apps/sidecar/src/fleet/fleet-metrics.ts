@@ -1,5 +1,5 @@
 import { type Counter, createCounter, createGauge, type Gauge, type Registry } from '@ghostfleet/telemetry'
-import { PRUNE_REFUSAL_REASONS } from '../control/decision-source.js'
+import { PRUNE_REFUSAL_REASONS } from '../prune-refusal.js'
 
 /*
  * Fleet-mode metrics, registered on the sidecar's own registry (so they carry its `service`, `chain_id` and

@@ -1,5 +1,7 @@
 import { type RedisClient, readPoolProgress, waitForReady } from '@ghostfleet/coordination'
-import type { PoolAnswer, PoolSource } from '../control/pool-poller.js'
+import type { PoolFacts } from '@ghostfleet/kyve'
+import type { PoolSource } from '../control/pool-refresher.js'
+import type { PoolSnapshot } from '../control/pool-snapshot.js'
 
 /** Where the pool height the sidecar shows came from. */
 export type PoolView = 'tracker' | 'own'
@@ -12,39 +14,49 @@ export interface FleetPoolSourceOptions {
 }
 
 /**
- * The pool source of a sidecar in fleet mode, behind the controller's `PoolPoller`. The point of the tracker is
- * one KYVE request per pool per interval however many sidecars serve it, so while the tracker leads the poller
- * is fed the pool progress the tracker publishes in Redis (`readPoolProgress`), and the sidecar's own KYVE client
- * stays quiet.
+ * The pool source of a sidecar in fleet mode, behind the controller's `PoolRefresher`. The point of the tracker
+ * is one KYVE request per pool per interval however many sidecars serve it, so while the tracker leads the
+ * refresher is fed the pool progress the tracker publishes in Redis (`readPoolProgress`), and the sidecar's own
+ * KYVE client stays quiet.
  *
  * That record is not signed: anyone who can write to Redis can forge it. So it is used for what the sidecar
- * shows (/status, metrics, reports), never to justify deleting data. Whenever the sidecar needs a pool height it
- * can trust — deciding on its own after the tracker went silent (`ownOnly`), or checking a tracker's prune
- * height (`requestOwn`) — it asks KYVE itself, and {@link FleetPoolSource.ownLatest} hands out only such answers.
- * Redis unreachable, or no record published: KYVE as well, so the poller always has an answer.
+ * shows (/status, metrics, reports), never to justify deleting data: the snapshot keeps it apart from the
+ * sidecar's own answers. Whenever the sidecar needs a pool height it can trust — deciding on its own after the
+ * tracker went silent (`ownOnly`), or checking a tracker's prune height (a refresh through {@link own}) — it asks
+ * KYVE itself. Redis unreachable, or no record published: KYVE as well, so the refresher always has an answer.
  */
 export class FleetPoolSource implements PoolSource {
   private ownOnly = false
-  private ownOnce = false
-  private lastOwn: PoolAnswer | null = null
-  private lastView: PoolView | null = null
+  private lastOwn: PoolFacts | null = null
+  /** The tracker's record, while it is newer than the sidecar's own answer. */
+  private lastPublished: PoolFacts | null = null
   private firstRead = true
+
+  /** The sidecar's own KYVE client, with its answers recorded as the snapshot's `own`. */
+  readonly own: PoolSource = {
+    getPool: async (poolId) => {
+      const answer = await this.options.kyve.getPool(poolId)
+      this.lastOwn = answer
+      this.lastPublished = null
+      return answer
+    },
+  }
 
   constructor(private readonly options: FleetPoolSourceOptions) {}
 
-  async getPool(poolId: number): Promise<PoolAnswer> {
-    if (!this.ownOnly && !this.ownOnce) {
+  async getPool(poolId: number): Promise<PoolFacts> {
+    if (!this.ownOnly) {
       const published = await this.published(poolId)
       if (published !== null) {
-        this.lastView = 'tracker'
+        this.lastPublished = published
         return published
       }
     }
-    this.ownOnce = false
-    const answer = await this.options.kyve.getPool(poolId)
-    this.lastOwn = answer
-    this.lastView = 'own'
-    return answer
+    return await this.own.getPool(poolId)
+  }
+
+  snapshot(): PoolSnapshot {
+    return { own: this.lastOwn, published: this.lastPublished }
   }
 
   /** Every call goes to KYVE (the sidecar decides on its own), or back to the tracker's record. */
@@ -52,22 +64,13 @@ export class FleetPoolSource implements PoolSource {
     this.ownOnly = ownOnly
   }
 
-  /** The next call goes to KYVE whatever the mode (a prune height is about to be checked). */
-  requestOwn(): void {
-    this.ownOnce = true
-  }
-
-  /** The latest answer from the sidecar's own KYVE client (the object the poller holds), or null. */
-  ownLatest(): PoolAnswer | null {
-    return this.lastOwn
-  }
-
   /** Where the last answer came from (null before the first). */
   view(): PoolView | null {
-    return this.lastView
+    if (this.lastPublished !== null) return 'tracker'
+    return this.lastOwn === null ? null : 'own'
   }
 
-  private async published(poolId: number): Promise<PoolAnswer | null> {
+  private async published(poolId: number): Promise<PoolFacts | null> {
     const { redis } = this.options
     if (this.firstRead && redis.status !== 'ready') {
       // Right after start the connection is still being made: a fail-fast read would send this call to KYVE.
@@ -75,18 +78,7 @@ export class FleetPoolSource implements PoolSource {
     }
     this.firstRead = false
     try {
-      const record = await readPoolProgress(redis, this.options.chainId, poolId)
-      if (record === null) return null
-      return {
-        poolId: record.poolId,
-        poolHeightKey: record.poolHeightKey,
-        poolHeight: record.poolHeight,
-        maxBundleSize: record.maxBundleSize,
-        uploadInterval: record.uploadInterval,
-        status: record.status,
-        endpoint: record.endpoint,
-        fetchedAt: record.fetchedAt,
-      }
+      return await readPoolProgress(redis, this.options.chainId, poolId)
     } catch {
       // Redis unreachable or the record invalid: the sidecar's own KYVE client answers instead (counted there).
       return null

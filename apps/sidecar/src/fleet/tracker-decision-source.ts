@@ -11,10 +11,10 @@ import {
 } from '@ghostfleet/coordination'
 import type { DesiredState, NodeMode } from '@ghostfleet/core'
 import type { Logger } from '@ghostfleet/telemetry'
+import { ConditionLog } from '../control/condition-log.js'
 import type { DecidedBy, Decision, DecisionInput, DecisionSource } from '../control/decision-source.js'
-import type { PoolAnswer } from '../control/pool-poller.js'
+import { type PoolSnapshot, shownPool } from '../control/pool-snapshot.js'
 import { guardPruneHeight } from '../control/prune-guard.js'
-import { withinMs } from '../control/wait-for.js'
 import type { SidecarState } from '../state/sidecar-state.js'
 import type { DesiredRefusalReason, FleetMetrics } from './fleet-metrics.js'
 import type { FleetPoolSource } from './fleet-pool-source.js'
@@ -62,9 +62,12 @@ export interface TrackerDecisionSourceOptions {
   trackerTimeoutMs: number
   /** The standalone decider, fed only with the sidecar's own KYVE answers. */
   local: DecisionSource
-  /** The controller's poller (its source is `poolSource`). */
-  poller: { latest(): PoolAnswer | null; refresh(): Promise<void> }
-  poolSource: FleetPoolSource
+  /**
+   * Refreshes the pool view through the sidecar's own KYVE client, waiting at most `waitMs`; null when it did
+   * not answer in time.
+   */
+  takeOwnPool(waitMs: number): Promise<PoolSnapshot | null>
+  poolSource: Pick<FleetPoolSource, 'setOwnOnly'>
   state: {
     get(): SidecarState
     update(change: Partial<SidecarState>): Promise<SidecarState>
@@ -76,8 +79,6 @@ export interface TrackerDecisionSourceOptions {
   /** How long a decision may wait for the sidecar's own KYVE answer (the supervision interval). */
   ownViewWaitMs: number
   now?: () => number
-  /** Closes what fleet mode opened (reporter, subscription, Redis), after the controller stopped. */
-  onClose?: () => Promise<void>
 }
 
 /** What /status shows about the tracker link. */
@@ -124,13 +125,14 @@ export class TrackerDecisionSource implements DecisionSource {
   private desired: TrackerLinkStatus['desired'] = null
   private lastApplied: TrackerLinkStatus['lastApplied'] = null
   private lastRefusal: TrackerLinkStatus['lastRefusal'] = null
-  private lastRefusalKey: string | null = null
+  private readonly conditions: ConditionLog
   private lastReadProblem: string | null = null
   private everRead = false
   private readonly now: () => number
 
   constructor(private readonly options: TrackerDecisionSourceOptions) {
     this.now = options.now ?? Date.now
+    this.conditions = new ConditionLog(options.log)
     this.startedAt = this.now()
     this.authoritySince = this.startedAt
     options.metrics.setDecidedBy('tracker')
@@ -232,7 +234,6 @@ export class TrackerDecisionSource implements DecisionSource {
 
   async close(): Promise<void> {
     await this.options.local.close?.()
-    await this.options.onClose?.()
   }
 
   private async read(): Promise<Read> {
@@ -316,10 +317,11 @@ export class TrackerDecisionSource implements DecisionSource {
       this.refuse('pruning-disabled', detail, ds, now)
       return this.hold(input, detail)
     }
-    const own = await this.ownView()
+    const pool = await this.ownView(input.pool)
+    const own = pool.own
     const verdict = guardPruneHeight({
       requested: height,
-      pool: { heightKey: own?.poolHeightKey ?? null, fetchedAt: own?.fetchedAt ?? null },
+      pool: own,
       node,
       now: this.now(),
       maxPoolAgeMs: this.options.maxPoolAgeMs,
@@ -330,7 +332,7 @@ export class TrackerDecisionSource implements DecisionSource {
         return this.hold(input, `${label} could not be recorded in state.json; not pruning`)
       }
       return this.decision(
-        input,
+        { ...input, pool },
         'ghost',
         height,
         `${label}: ${ds.reason}; checked against this sidecar's own KYVE answer (pool ${own?.poolHeightKey})`,
@@ -346,32 +348,27 @@ export class TrackerDecisionSource implements DecisionSource {
         ? `${label}: ${verdict.detail}`
         : `${label}: requested prune height ${height} is above this sidecar's own safe height (${verdict.detail})`
     this.refuse(reason, detail, ds, now)
-    return { ...this.decision(input, 'ghost', null, detail), pruneRefusal: { reason, detail } }
+    return { ...this.decision({ ...input, pool }, 'ghost', null, detail), pruneRefusal: { reason, detail } }
   }
 
   private async decideLocally(input: DecisionInput): Promise<Decision> {
-    await this.ownView()
-    const decision = await this.options.local.decide(input)
+    const decision = await this.options.local.decide({ ...input, pool: await this.ownView(input.pool) })
     return { ...decision, decidedBy: 'local' }
   }
 
   /**
-   * The latest answer of the sidecar's own KYVE client, fetched now unless the poller holds one already:
-   * the poller is told to ask KYVE on its next call and refreshed (at most twice, within the wait budget).
+   * The pool with a current answer of the sidecar's own KYVE client: `pool` itself when its latest answer is
+   * the sidecar's own, else after asking KYVE (at most twice, within the wait budget).
    */
-  private async ownView(): Promise<PoolAnswer | null> {
-    const { poller, poolSource } = this.options
+  private async ownView(pool: PoolSnapshot): Promise<PoolSnapshot> {
+    let view = pool
     for (let attempt = 0; attempt < 2; attempt++) {
-      const latest = poller.latest()
-      if (latest !== null && latest === poolSource.ownLatest()) return latest
-      poolSource.requestOwn()
-      const settled = await withinMs(
-        poller.refresh().then(() => true),
-        this.options.ownViewWaitMs,
-      )
-      if (settled === undefined) break
+      if (view.own !== null && view.published === null) return view
+      const taken = await this.options.takeOwnPool(this.options.ownViewWaitMs)
+      if (taken === null) break
+      view = taken
     }
-    return poolSource.ownLatest()
+    return view
   }
 
   /** Records `ds` as applied in state.json (before anything is done about it). */
@@ -405,12 +402,14 @@ export class TrackerDecisionSource implements DecisionSource {
     const epoch = token?.epoch ?? null
     const generation = token === null || token.generation === 0 ? null : token.generation
     this.lastRefusal = { at: now, reason, detail, epoch, generation }
-    const key = `${reason}|${epoch}/${generation}|${detail}`
-    if (key === this.lastRefusalKey) return
-    this.lastRefusalKey = key
-    this.options.log.warn(
-      { reason, epoch, generation, sidecarId: this.options.sidecarId },
+    this.conditions.report(
+      'desired-refusal',
+      'warn',
       `desired state refused (${reason}): ${detail}; not applied`,
+      {
+        key: `${reason}|${epoch}/${generation}|${detail}`,
+        fields: { reason, epoch, generation, sidecarId: this.options.sidecarId },
+      },
     )
   }
 
@@ -435,11 +434,11 @@ export class TrackerDecisionSource implements DecisionSource {
     pruneToHeight: number | null,
     reason: string,
   ): Decision {
-    const pool = this.options.poller.latest()
+    const pool = shownPool(input.pool)
     const diff =
       input.node.reachable && pool !== null && pool.poolHeight !== null
         ? input.node.appHeight - pool.poolHeight
         : null
-    return { mode, pruneToHeight, reason, decidedBy: 'tracker', diff, pruneRefusal: null }
+    return { mode, pruneToHeight, reason, decidedBy: 'tracker', diff, pruneRefusal: null, pool: input.pool }
   }
 }

@@ -1,5 +1,5 @@
 import { createKyveClient, type KyveClient, poolChainProblem, type RequestEvent } from '@ghostfleet/kyve'
-import type { PoolSource } from '../control/pool-poller.js'
+import type { PoolSource } from '../control/pool-refresher.js'
 import type { SidecarMetrics } from '../telemetry/sidecar-metrics.js'
 
 /**
@@ -37,7 +37,7 @@ export function createKyveSource(options: KyveSourceOptions): { client: KyveClie
     endpoints: options.endpoints,
     deadlineMs,
     requestTimeoutMs: Math.min(5_000, deadlineMs),
-    // Between rounds inside one call; the poller backs off between calls.
+    // Between rounds inside one call; the pool refresher backs off between calls.
     backoff: { initialMs: Math.min(500, deadlineMs / 4), maxMs: Math.min(5_000, deadlineMs / 2) },
     onRequest: (event: RequestEvent) => {
       metrics?.kyveRequests.inc({ endpoint: event.endpoint, outcome: event.outcome })

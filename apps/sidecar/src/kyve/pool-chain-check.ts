@@ -1,7 +1,7 @@
-import type { PoolSource } from '../control/pool-poller.js'
+import type { PoolSource } from '../control/pool-refresher.js'
 import { PoolChainMismatchError } from './kyve-source.js'
 
-/** How long `start` waits for the pool before launching the node anyway (the check goes on in the poller). */
+/** How long `start` waits for the pool before launching the node anyway (the check goes on in the pool refresher). */
 export const STARTUP_CHAIN_CHECK_MS = 10_000
 
 export type PoolChainCheck =

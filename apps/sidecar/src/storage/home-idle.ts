@@ -1,6 +1,6 @@
 import path from 'node:path'
-import { waitFor } from '../control/wait-for.js'
 import { filesOpenForWritingUnder } from '../supervisor/process-inspect.js'
+import { waitFor } from '../wait-for.js'
 import { describeLocked, findLockedDatabases, LockCheckUnavailableError } from './database-locks.js'
 import { lockedPrunedDatabases } from './offline-prune.js'
 

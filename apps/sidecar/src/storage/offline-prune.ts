@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { checkDatabaseUnlocked, type PruneProgress, type PruneResult, pruneHome } from '@ghostfleet/cometbft'
-import { waitFor } from '../control/wait-for.js'
+import { waitFor } from '../wait-for.js'
 import {
   describeLocked,
   findLockedDatabases,

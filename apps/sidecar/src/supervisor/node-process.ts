@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
-import { waitFor } from '../control/wait-for.js'
+import { waitFor } from '../wait-for.js'
 import { RestartBackoff, type RestartBackoffOptions } from './backoff.js'
 import { nodeEnvironment } from './node-environment.js'
 import { processGroupMembers, signalProcessGroup } from './process-inspect.js'

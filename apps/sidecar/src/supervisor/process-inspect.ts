@@ -4,7 +4,7 @@ import { readdir, readFile, readlink, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { setImmediate as setImmediatePromise } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { waitFor } from '../control/wait-for.js'
+import { waitFor } from '../wait-for.js'
 
 /*
  * Looking at processes we did not spawn in this run: the node an earlier, SIGKILLed sidecar left behind, and

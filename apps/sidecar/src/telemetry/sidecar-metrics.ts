@@ -11,7 +11,7 @@ import {
   type Histogram,
   type Registry,
 } from '@ghostfleet/telemetry'
-import { PRUNE_REFUSAL_REASONS } from '../control/decision-source.js'
+import { PRUNE_REFUSAL_REASONS } from '../prune-refusal.js'
 
 /*
  * Every metric the sidecar exports. Names carry their unit; labels are small closed sets (modes, reasons,

@@ -1,5 +1,5 @@
+import type { PoolFacts } from '@ghostfleet/kyve'
 import type { NodeObservation } from '../../src/control/node-observer.js'
-import type { PoolAnswer } from '../../src/control/pool-poller.js'
 
 export const NOW = 1_800_000_000_000
 
@@ -14,8 +14,8 @@ export function unreachable(error = 'connect ECONNREFUSED 127.0.0.1:26657'): Nod
 export function poolAt(
   height: number | string,
   fetchedAt = NOW - 1_000,
-  extra: Partial<PoolAnswer> = {},
-): PoolAnswer {
+  extra: Partial<PoolFacts> = {},
+): PoolFacts {
   const key = String(height)
   return {
     poolId: 1,
@@ -24,6 +24,7 @@ export function poolAt(
     maxBundleSize: 100,
     uploadInterval: 60,
     status: 'POOL_STATUS_ACTIVE',
+    disabled: false,
     endpoint: 'http://127.0.0.1:1317',
     fetchedAt,
     ...extra,

@@ -1,29 +1,35 @@
+import type { PoolFacts } from '@ghostfleet/kyve'
 import { describe, expect, it } from 'vitest'
-import { type PollResult, type PoolAnswer, PoolPoller } from '../src/control/pool-poller.js'
+import { type PollResult, PoolRefresher } from '../src/control/pool-refresher.js'
 import { poolAt } from './helpers/observations.js'
 
 /** A KYVE source whose calls the test settles by hand, so overlapping calls would be visible. */
 function manualSource() {
-  const pending: Array<{ resolve: (a: PoolAnswer) => void; reject: (e: Error) => void }> = []
+  const pending: Array<{ resolve: (a: PoolFacts) => void; reject: (e: Error) => void }> = []
   let calls = 0
   return {
     source: {
       getPool: () =>
-        new Promise<PoolAnswer>((resolve, reject) => {
+        new Promise<PoolFacts>((resolve, reject) => {
           calls++
           pending.push({ resolve, reject })
         }),
     },
     calls: () => calls,
-    answer: (a: PoolAnswer) => pending.shift()?.resolve(a),
+    answer: (a: PoolFacts) => pending.shift()?.resolve(a),
     fail: (message: string) => pending.shift()?.reject(new Error(message)),
   }
 }
 
-describe('PoolPoller', () => {
+describe('PoolRefresher', () => {
   it('never has two calls in flight: refresh() joins the one running', async () => {
     const kyve = manualSource()
-    const poller = new PoolPoller({ source: kyve.source, poolId: 1, minRetryMs: 1_000, maxRetryMs: 60_000 })
+    const poller = new PoolRefresher({
+      source: kyve.source,
+      poolId: 1,
+      minRetryMs: 1_000,
+      maxRetryMs: 60_000,
+    })
     const first = poller.refresh()
     const second = poller.refresh()
     expect(kyve.calls()).toBe(1)
@@ -40,7 +46,7 @@ describe('PoolPoller', () => {
     let now = 1_000_000
     const kyve = manualSource()
     const results: PollResult[] = []
-    const poller = new PoolPoller({
+    const poller = new PoolRefresher({
       source: kyve.source,
       poolId: 1,
       minRetryMs: 1_000,
@@ -79,7 +85,7 @@ describe('PoolPoller', () => {
 
   it('survives a reporting callback that throws', async () => {
     const kyve = manualSource()
-    const poller = new PoolPoller({
+    const poller = new PoolRefresher({
       source: kyve.source,
       poolId: 1,
       minRetryMs: 1,

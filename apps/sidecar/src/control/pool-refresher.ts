@@ -1,7 +1,9 @@
-import { backoffDelay } from '@ghostfleet/kyve'
+import { backoffDelay, type PoolFacts } from '@ghostfleet/kyve'
+import { withinMs } from '../wait-for.js'
+import type { PoolSnapshot } from './pool-snapshot.js'
 
 /**
- * Keeps the last good answer about the KYVE pool, fetched in the background.
+ * Keeps the last good answer about the KYVE pool, fetched when the control loop asks (`refresh`, `take`).
  *
  * supervysor asked the API inside its control loop and retried up to 16 times with 2^i s sleeps (~18 h), making
  * no decision meanwhile, then exited. Here:
@@ -14,26 +16,17 @@ import { backoffDelay } from '@ghostfleet/kyve'
  *   refuses a stale one), so an outage degrades decisions instead of stopping them.
  */
 
-/** The part of `@ghostfleet/kyve`'s `PoolProgress` the sidecar uses. */
-export interface PoolAnswer {
-  poolId: number
-  /** The validated key (`current_key`, or `start_key` before the first bundle). */
-  poolHeightKey: string
-  /** The key as a height, or null when it is not a canonical integer. */
-  poolHeight: number | null
-  maxBundleSize: number
-  uploadInterval: number
-  status: string
-  endpoint: string
-  fetchedAt: number
-}
-
-/** What the poller needs from a KYVE client. */
+/** What the refresher needs from a KYVE client. */
 export interface PoolSource {
-  getPool(poolId: number): Promise<PoolAnswer>
+  getPool(poolId: number): Promise<PoolFacts>
+  /**
+   * Which of its answers came from this sidecar's own KYVE client and which from a tracker's record (a source
+   * that mixes them, fleet mode); without it every answer is the sidecar's own.
+   */
+  snapshot?(): PoolSnapshot
 }
 
-export interface PoolPollerOptions {
+export interface PoolRefresherOptions {
   source: PoolSource
   poolId: number
   /** The supervision interval: the shortest gap between two calls after a failure. */
@@ -46,11 +39,11 @@ export interface PoolPollerOptions {
   onResult?: (result: PollResult) => void
 }
 
-export type PollResult = { ok: true; answer: PoolAnswer } | { ok: false; error: Error }
+export type PollResult = { ok: true; answer: PoolFacts } | { ok: false; error: Error }
 
 /** How the KYVE side looks right now, for /status, /readyz and metrics. */
-export interface PoolPollerStatus {
-  latest: PoolAnswer | null
+export interface PoolRefresherStatus {
+  latest: PoolFacts | null
   lastSuccessAt: number | null
   lastFailureAt: number | null
   lastError: string | null
@@ -60,8 +53,8 @@ export interface PoolPollerStatus {
   nextAttemptAt: number
 }
 
-export class PoolPoller {
-  private latestAnswer: PoolAnswer | null = null
+export class PoolRefresher {
+  private latestAnswer: PoolFacts | null = null
   private inFlight: Promise<void> | null = null
   private lastSuccessAt: number | null = null
   private lastFailureAt: number | null = null
@@ -71,17 +64,34 @@ export class PoolPoller {
   private readonly now: () => number
   private readonly random: () => number
 
-  constructor(private readonly options: PoolPollerOptions) {
+  constructor(private readonly options: PoolRefresherOptions) {
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
   }
 
   /** The last good answer, however old (check `fetchedAt`). */
-  latest(): PoolAnswer | null {
+  latest(): PoolFacts | null {
     return this.latestAnswer
   }
 
-  status(): PoolPollerStatus {
+  /** The answers as they stand, the sidecar's own apart from a tracker's. */
+  snapshot(): PoolSnapshot {
+    return this.options.source.snapshot?.() ?? { own: this.latestAnswer, published: null }
+  }
+
+  /**
+   * Refreshes (see {@link refresh}) and returns the snapshot once the call settled, or null when it did not
+   * within `waitMs` (it goes on in the background).
+   */
+  async take(waitMs: number, source?: PoolSource): Promise<PoolSnapshot | null> {
+    const settled = await withinMs(
+      this.refresh(source).then(() => true),
+      waitMs,
+    )
+    return settled === undefined ? null : this.snapshot()
+  }
+
+  status(): PoolRefresherStatus {
     return {
       latest: this.latestAnswer,
       lastSuccessAt: this.lastSuccessAt,
@@ -96,21 +106,22 @@ export class PoolPoller {
   /**
    * Starts a call unless one is in flight or the backoff says wait; returns a promise of the call in flight
    * (or an already resolved one). Never rejects: failures are recorded and reported through `onResult`.
+   * `source` overrides the configured one for this call (fleet mode asks its own KYVE client on demand).
    */
-  refresh(): Promise<void> {
+  refresh(source: PoolSource = this.options.source): Promise<void> {
     if (this.inFlight !== null) return this.inFlight
     if (this.now() < this.nextAttemptAt) return Promise.resolve()
-    const call = this.fetchOnce().finally(() => {
+    const call = this.fetchOnce(source).finally(() => {
       this.inFlight = null
     })
     this.inFlight = call
     return call
   }
 
-  private async fetchOnce(): Promise<void> {
+  private async fetchOnce(source: PoolSource): Promise<void> {
     let result: PollResult
     try {
-      const answer = await this.options.source.getPool(this.options.poolId)
+      const answer = await source.getPool(this.options.poolId)
       result = { ok: true, answer }
     } catch (error) {
       result = { ok: false, error: error instanceof Error ? error : new Error(String(error)) }
@@ -138,7 +149,7 @@ export class PoolPoller {
     try {
       this.options.onResult?.(result)
     } catch {
-      // Reporting must not change what the poller does.
+      // Reporting must not change what the refresher does.
     }
   }
 }
