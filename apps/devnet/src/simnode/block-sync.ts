@@ -1,6 +1,6 @@
-import { ChainStoreError, StoreCorruptionError } from '@ghostfleet/cometbft'
+import { StoreCorruptionError } from '@ghostfleet/cometbft'
 import { rawBlockFromWire, type SimChain } from './chain.js'
-import { PeerProtocolError } from './errors.js'
+import { ChainStoreError, PeerProtocolError } from './errors.js'
 import type { Logger } from './log.js'
 import { formatNetAddress } from './net-address.js'
 import type { P2pClient } from './p2p-client.js'

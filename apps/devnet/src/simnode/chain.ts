@@ -1,21 +1,19 @@
 import path from 'node:path'
 import {
-  type ChainGenesis,
-  ChainStore,
   type ConsensusParams,
   DatabaseLockedError,
   decodeBlockMeta,
   type FlockHold,
   holdFlock,
   LockCheckError,
-  makeValidatorSet,
-  type RawBlock,
   type ValidatorSet,
   validatorSetHash,
 } from '@ghostfleet/cometbft'
 import { HomeFileError, PeerProtocolError } from './errors.js'
 import type { Genesis } from './genesis.js'
 import { MAX_BLOCK_BYTES_PER_REQUEST, MAX_BLOCKS_PER_REQUEST, type RawBlockWire } from './p2p-protocol.js'
+import { type ChainGenesis, ChainStore, type RawBlock } from './store/chain-store.js'
+import { makeValidatorSet } from './store/synthetic.js'
 
 /** The genesis of genesis.json in the store's terms. */
 export function chainGenesisOf(g: Genesis): ChainGenesis {

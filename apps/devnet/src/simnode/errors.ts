@@ -51,3 +51,6 @@ export class RpcError extends SimnodeError {
     super(message)
   }
 }
+
+/** A write or read the simulated node's store cannot honour (non-contiguous height, missing genesis, read-only store, …). */
+export class ChainStoreError extends SimnodeError {}

@@ -4,7 +4,8 @@
  * `AHEAD` batches ahead of the acknowledged ones.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { type AppendBlockInput, SyntheticChain, type SyntheticChainOptions } from '@ghostfleet/cometbft'
+import type { AppendBlockInput } from './store/chain-store.js'
+import { SyntheticChain, type SyntheticChainOptions } from './store/synthetic-chain.js'
 import { validatorSetUpdateAt } from './validator-rotation.js'
 
 export interface GenerateWorkerData {

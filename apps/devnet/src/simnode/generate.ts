@@ -1,11 +1,6 @@
 import { access } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
-import {
-  type AppendBlockInput,
-  type ChainStore,
-  type SyntheticChainOptions,
-  timestampToDate,
-} from '@ghostfleet/cometbft'
+import { timestampToDate } from '@ghostfleet/cometbft'
 import { SimChain } from './chain.js'
 import { readConfigToml } from './config-toml.js'
 import { FlagError, SimnodeError } from './errors.js'
@@ -13,6 +8,8 @@ import type { GenerateWorkerData, GenerateWorkerMessage } from './generate-worke
 import { readGenesis } from './genesis.js'
 import { defaultLayout, layoutFromConfig } from './home.js'
 import { initHome } from './init.js'
+import type { AppendBlockInput, ChainStore } from './store/chain-store.js'
+import type { SyntheticChainOptions } from './store/synthetic-chain.js'
 
 export interface GenerateOptions {
   home: string

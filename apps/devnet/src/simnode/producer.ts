@@ -1,7 +1,9 @@
-import { type ChainGenesis, type ChainStore, SyntheticChain, timestampToDate } from '@ghostfleet/cometbft'
+import { timestampToDate } from '@ghostfleet/cometbft'
 import type { Logger } from './log.js'
 import { Periodic } from './periodic.js'
 import { hexUpper } from './rpc-encode.js'
+import type { ChainGenesis, ChainStore } from './store/chain-store.js'
+import { SyntheticChain } from './store/synthetic-chain.js'
 import { validatorSetUpdateAt } from './validator-rotation.js'
 
 export interface ProducerOptions {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { makeValidatorSet, type ValidatorSet } from '@ghostfleet/cometbft'
+import type { ValidatorSet } from '@ghostfleet/cometbft'
+import { makeValidatorSet } from './store/synthetic.js'
 
 /**
  * The simulated chain's validator changes: every `interval` heights the set alternates between the genesis

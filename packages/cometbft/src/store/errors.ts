@@ -21,11 +21,6 @@ export class StoreNotFoundError extends Error {
   }
 }
 
-/** A write or read the store cannot honour (non-contiguous height, missing genesis, read-only store, …). */
-export class ChainStoreError extends Error {
-  override readonly name = 'ChainStoreError'
-}
-
 /** Data found on disk that contradicts itself (a block meta without its parts, a state that does not decode, …). */
 export class StoreCorruptionError extends Error {
   override readonly name = 'StoreCorruptionError'

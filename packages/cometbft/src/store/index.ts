@@ -4,17 +4,13 @@
  * - codec: a protobuf wire writer/reader and the block-store / state-store / ABCI messages with `encodeX`/`decodeX`;
  * - keys: the `H:`/`P:`/`C:`/`SC:`/`BH:`/`blockStore` and `validatorsKey:`/`consensusParamsKey:`/… builders;
  * - hashing: CometBFT's merkle tree and header/commit/validator-set hashes (exact parity);
- * - synthetic content ({@link makeSyntheticBlock}, {@link SyntheticChain}) and {@link ChainStore}, the simulated
- *   node's block store + state store;
  * - the offline pruner and the database lock check (see `pruneHome`, `checkDatabaseUnlocked`);
  * - a read-only LevelDB reader that never opens a node's database with a LevelDB engine, so never changes it
  *   ({@link openReadOnlyStore}, {@link readBlockStoreState}): what goleveldb will see at the node's next start.
  *
  * ```ts
- * const chain = new SyntheticChain({ chainId: 'sim-1', genesisTime: new Date(), validators: makeSyntheticValidatorSet({ count: 4 }) })
- * const store = await ChainStore.open(dataDir, { create: true })
- * await store.appendBlocks(chain.take(10_000), { genesis: chain.genesis })
- * await store.close()
+ * const { base, height } = await readBlockStoreState(dataDir)
+ * await pruneHome({ home, untilHeight: height - keepRecent })
  * ```
  */
 export {
@@ -96,17 +92,6 @@ export {
   timestampToDate,
 } from './block-messages.js'
 export {
-  type AppendBlockInput,
-  type AppendOptions,
-  type ChainGenesis,
-  ChainStore,
-  type ChainStoreOpenOptions,
-  type LoadedBlock,
-  type RawBlock,
-  SIMULATED_SOFTWARE_VERSION,
-} from './chain-store.js'
-export {
-  ChainStoreError,
   DatabaseLockedError,
   LockCheckError,
   ProtoDecodeError,
@@ -231,29 +216,3 @@ export {
   type ValidatorsInfo,
   type VersionParams,
 } from './state-messages.js'
-export {
-  BLOCK_PART_SIZE_BYTES,
-  BLOCK_PROTOCOL_VERSION,
-  type BlockParts,
-  blockHash,
-  defaultBlockResults,
-  emptyCommit,
-  makeBlockParts,
-  makeSyntheticBlock,
-  makeSyntheticCommit,
-  makeSyntheticValidatorSet,
-  makeValidatorSet,
-  type SyntheticBlockParams,
-  type SyntheticCommitParams,
-  sameValidatorSet,
-  splitIntoParts,
-  syntheticAppHash,
-  syntheticTx,
-  validatorUpdatesBetween,
-} from './synthetic.js'
-export {
-  type NextBlockOptions,
-  SyntheticChain,
-  type SyntheticChainCursor,
-  type SyntheticChainOptions,
-} from './synthetic-chain.js'

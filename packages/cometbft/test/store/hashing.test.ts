@@ -2,14 +2,10 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   addressFromPubKey,
-  encodeBlock,
   type Header,
   headerHash,
-  makeSyntheticBlock,
-  makeSyntheticValidatorSet,
   merkleProofs,
   merkleRoot,
-  splitIntoParts,
   timestampFromDate,
   verifyMerkleProof,
 } from '../../src/store/index.js'
@@ -83,25 +79,5 @@ describe('block hashes', () => {
     const key = sha('k')
     expect(hex(addressFromPubKey({ type: 'ed25519', key }))).toBe(hex(sha(key).subarray(0, 20)))
     expect(addressFromPubKey({ type: 'secp256k1', key: new Uint8Array(33) }).length).toBe(20)
-  })
-
-  it('parts carry proofs that verify against the part set hash', () => {
-    const validators = makeSyntheticValidatorSet({ count: 3 })
-    const block = makeSyntheticBlock({
-      chainId: 'c',
-      height: 1,
-      time: new Date(0),
-      lastBlockId: null,
-      lastCommit: null,
-      txCount: 20,
-      txSize: 100,
-      validators,
-    })
-    const bytes = encodeBlock(block)
-    const { header, parts } = splitIntoParts(bytes, 512)
-    expect(header.total).toBe(Math.ceil(bytes.length / 512))
-    expect(header.total).toBeGreaterThan(3)
-    expect(hex(Buffer.concat(parts.map((p) => p.bytes)))).toBe(hex(bytes))
-    for (const p of parts) expect(verifyMerkleProof(header.hash, p.bytes, p.proof)).toBe(true)
   })
 })

@@ -2,28 +2,44 @@ import { spawnSync } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { eventually, startProcess, type TempDir, type TestProcess, tempDir } from '@ghostfleet/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
-  ChainStore,
+  eventually,
+  type GoleveldbTool,
+  goleveldbTool,
+  startProcess,
+  type TempDir,
+  type TestProcess,
+  tempDir,
+} from '@ghostfleet/testkit'
+import { ClassicLevel } from 'classic-level'
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
   checkDatabaseUnlocked,
   DatabaseLockedError,
   holdFlock,
   LockCheckError,
   pruneHome,
 } from '../../src/store/index.js'
-import { makeHome, snapshot } from './prune-fixtures.js'
+import { type GoleveldbHomeSpec, goleveldbHome, snapshot } from './prune-fixtures.js'
 
 const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
+/** A small goleveldb-written node home: the tests here need databases, not history. */
+const HOME: GoleveldbHomeSpec = { chainId: 'gf-lock', blocks: 20 }
+
+let tool: GoleveldbTool
 let tmp: TempDir
 let home: string
 let dataDir: string
 let children: TestProcess[]
 
+beforeAll(async () => {
+  tool = await goleveldbTool()
+})
+
 beforeEach(async () => {
   tmp = await tempDir('gf-lock-')
-  ;({ home, dataDir } = await makeHome(path.join(tmp.path, 'home'), 20))
+  ;({ home, dataDir } = await goleveldbHome(tool, path.join(tmp.path, 'home'), HOME))
   children = []
 })
 
@@ -88,14 +104,15 @@ describe('checkDatabaseUnlocked', () => {
   })
 
   it('sees this process holding the database open', async () => {
-    const store = await ChainStore.open(dataDir, { readOnly: true })
+    const db = new ClassicLevel(path.join(dataDir, 'blockstore.db'), { createIfMissing: false })
+    await db.open()
     try {
       expect(await checkDatabaseUnlocked(path.join(dataDir, 'blockstore.db'))).toMatchObject({
         locked: true,
         by: 'fcntl',
       })
     } finally {
-      await store.close()
+      await db.close()
     }
   })
 

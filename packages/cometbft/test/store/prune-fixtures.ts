@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -12,8 +12,6 @@ import {
 } from '@ghostfleet/testkit'
 import { ClassicLevel } from 'classic-level'
 import { expect } from 'vitest'
-import type { NextBlockOptions, SyntheticChainOptions } from '../../src/store/index.js'
-import { writeChain } from './chain-fixtures.js'
 import { dumpDb } from './helpers.js'
 
 const execFileAsync = promisify(execFile)
@@ -30,33 +28,6 @@ export async function snapshot(dataDir: string): Promise<Snapshot> {
     blocks: hexMap(await dumpDb(path.join(dataDir, 'blockstore.db'))),
     states: hexMap(await dumpDb(path.join(dataDir, 'state.db'))),
   }
-}
-
-/** A node home with a synthetic chain in `<home>/data` and, optionally, a config.toml. */
-export async function makeHome(
-  home: string,
-  blocks: number,
-  opts: {
-    changes?: Record<number, NextBlockOptions>
-    chain?: Partial<SyntheticChainOptions>
-    configToml?: string
-  } = {},
-): Promise<{ home: string; dataDir: string }> {
-  const dataDir = path.join(home, 'data')
-  await writeChain(dataDir, blocks, {
-    batch: 500,
-    ...(opts.changes ? { changes: opts.changes } : {}),
-    ...(opts.chain ? { chain: opts.chain } : {}),
-  })
-  if (opts.configToml !== undefined) {
-    await mkdir(path.join(home, 'config'), { recursive: true })
-    await writeFile(path.join(home, 'config', 'config.toml'), opts.configToml)
-  }
-  return { home, dataDir }
-}
-
-export async function copyHome(from: string, to: string): Promise<void> {
-  await cp(from, to, { recursive: true })
 }
 
 /** A goleveldb-written home, as {@link GoleveldbTool.generateHome} takes it (without `home`). */

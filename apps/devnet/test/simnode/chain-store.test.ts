@@ -1,13 +1,7 @@
 import { cp, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { type TempDir, tempDir } from '@ghostfleet/testkit'
-import { ClassicLevel } from 'classic-level'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   BLOCK_STORE_STATE_KEY,
-  blockHash,
-  ChainStore,
-  ChainStoreError,
   DatabaseLockedError,
   decodeConsensusParamsInfo,
   decodeValidatorsInfo,
@@ -16,11 +10,16 @@ import {
   encodeCommit,
   encodeValidatorSet,
   isEmptyConsensusParams,
-  makeSyntheticBlock,
   StoreNotFoundError,
-  SyntheticChain,
   validatorSetHash,
-} from '../../src/store/index.js'
+} from '@ghostfleet/cometbft'
+import { type TempDir, tempDir } from '@ghostfleet/testkit'
+import { ClassicLevel } from 'classic-level'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ChainStoreError } from '../../src/simnode/errors.js'
+import { ChainStore } from '../../src/simnode/store/chain-store.js'
+import { blockHash, makeSyntheticBlock } from '../../src/simnode/store/synthetic.js'
+import { SyntheticChain } from '../../src/simnode/store/synthetic-chain.js'
 import {
   CHANGED_PARAMS,
   chainOptions,
@@ -30,7 +29,7 @@ import {
   THIRD_SET,
   writeChain,
 } from './chain-fixtures.js'
-import { dumpDb, hex, plain } from './helpers.js'
+import { dumpDb, hex, plain } from './store-helpers.js'
 
 let tmp: TempDir
 let dataDir: string

@@ -1,14 +1,11 @@
+import { type ConsensusParams, defaultConsensusParams, type ValidatorSet } from '@ghostfleet/cometbft'
+import { type AppendBlockInput, ChainStore } from '../../src/simnode/store/chain-store.js'
+import { makeSyntheticValidatorSet } from '../../src/simnode/store/synthetic.js'
 import {
-  type AppendBlockInput,
-  ChainStore,
-  type ConsensusParams,
-  defaultConsensusParams,
-  makeSyntheticValidatorSet,
   type NextBlockOptions,
   SyntheticChain,
   type SyntheticChainOptions,
-  type ValidatorSet,
-} from '../../src/store/index.js'
+} from '../../src/simnode/store/synthetic-chain.js'
 
 export const GENESIS_SET: ValidatorSet = makeSyntheticValidatorSet({ count: 3, seed: 'genesis' })
 export const SECOND_SET: ValidatorSet = makeSyntheticValidatorSet({

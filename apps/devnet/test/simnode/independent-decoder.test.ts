@@ -3,12 +3,12 @@
  * protobufjs from the fixture .proto files (field definitions copied from CometBFT v0.37).
  */
 import path from 'node:path'
+import { encodeValidatorSet, sha256, validatorSetHash } from '@ghostfleet/cometbft'
 import { type TempDir, tempDir } from '@ghostfleet/testkit'
 import type protobuf from 'protobufjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { encodeValidatorSet, sha256, validatorSetHash } from '../../src/store/index.js'
 import { GENESIS_SET, SECOND_SET, STANDARD_CHANGES, type WrittenChain, writeChain } from './chain-fixtures.js'
-import { dumpDb, hex, loadFixtureProtos } from './helpers.js'
+import { dumpDb, hex, loadFixtureProtos } from './store-helpers.js'
 
 type Obj = Record<string, unknown>
 

@@ -5,17 +5,18 @@
  * CometBFT applies them (validators h+2, params h+1). Feeds {@link ChainStore.appendBlocks}.
  */
 
-import type { BlockID, Commit } from './block-messages.js'
-import { timestampToDate } from './block-messages.js'
-import type { AppendBlockInput, ChainGenesis, ChainStore } from './chain-store.js'
-import { ChainStoreError } from './errors.js'
-import { resultsHash } from './hashing.js'
 import {
+  type BlockID,
+  type Commit,
   type ConsensusParams,
   defaultConsensusParams,
   encodeConsensusParams,
+  resultsHash,
+  timestampToDate,
   type ValidatorSet,
-} from './state-messages.js'
+} from '@ghostfleet/cometbft'
+import { ChainStoreError } from '../errors.js'
+import type { AppendBlockInput, ChainGenesis, ChainStore } from './chain-store.js'
 import {
   BLOCK_PART_SIZE_BYTES,
   defaultBlockResults,

@@ -3,76 +3,73 @@
  * exact keys and values CometBFT v0.37 writes (cometbft.md §1, §2), so the pruner, goleveldb and real tooling
  * see what a real node leaves on disk.
  *
- * This is the store of a *simulated* node. The sidecar never opens a real node's data with it for writing: on a
- * writable open it repairs an interrupted append by truncating blocks the state store has not caught up with
- * (a real node would replay them instead). The pruner (`pruner.ts`) is the only code that writes real data.
+ * This is the store of a *simulated* node only: on a writable open it repairs an interrupted append by truncating
+ * blocks the state store has not caught up with (a real node would replay them instead).
  */
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { ClassicLevel } from 'classic-level'
 import {
   type ABCIResponses,
-  decodeABCIResponses,
-  encodeABCIResponses,
-  encodeABCIResponsesInfoRaw,
-} from './abci-messages.js'
-import {
+  abciResponsesKey,
+  BLOCK_STORE_STATE_KEY,
   type Block,
   type BlockID,
   type BlockMeta,
-  type Commit,
-  decodeBlock,
-  decodeBlockMeta,
-  decodeBlockMetaIds,
-  decodeCommit,
-  decodePart,
-  emptyBlockId,
-  encodeBlockMetaWithHeaderBytes,
-  encodeCommit,
-  encodePart,
-  extractLastCommitBytes,
-  type Header,
-  splitEncodedBlock,
-  type Timestamp,
-  timestampFromDate,
-} from './block-messages.js'
-import { ChainStoreError, DatabaseLockedError, StoreCorruptionError, StoreNotFoundError } from './errors.js'
-import { merkleRoot, resultsHash } from './hashing.js'
-import {
-  abciResponsesKey,
-  BLOCK_STORE_STATE_KEY,
+  type BlockStoreState,
   blockCommitKey,
   blockHashKey,
   blockMetaKey,
   blockPartKey,
-  consensusParamsKey,
-  encodeHeightValue,
-  LAST_ABCI_RESPONSE_KEY,
-  lastStoredHeightFor,
-  STATE_KEY,
-  seenCommitKey,
-  VALSET_CHECKPOINT_INTERVAL,
-  validatorsKey,
-} from './keys.js'
-import {
-  type BlockStoreState,
+  type Commit,
   type ConsensusParams,
+  consensusParamsKey,
+  DatabaseLockedError,
+  decodeABCIResponses,
+  decodeBlock,
+  decodeBlockMeta,
+  decodeBlockMetaIds,
   decodeBlockStoreState,
+  decodeCommit,
   decodeConsensusParamsInfo,
+  decodePart,
   decodeState,
   decodeValidatorsInfo,
   defaultConsensusParams,
+  emptyBlockId,
   emptyConsensusParams,
+  encodeABCIResponses,
+  encodeABCIResponsesInfoRaw,
+  encodeBlockMetaWithHeaderBytes,
   encodeBlockStoreState,
+  encodeCommit,
   encodeConsensusParams,
   encodeConsensusParamsInfo,
+  encodeHeightValue,
+  encodePart,
   encodeState,
   encodeValidatorsInfo,
+  extractLastCommitBytes,
+  type Header,
   isEmptyConsensusParams,
+  LAST_ABCI_RESPONSE_KEY,
+  lastStoredHeightFor,
+  merkleRoot,
+  resultsHash,
+  STATE_KEY,
   type State,
+  StoreCorruptionError,
+  StoreNotFoundError,
+  seenCommitKey,
+  splitEncodedBlock,
+  type Timestamp,
+  timestampFromDate,
+  VALSET_CHECKPOINT_INTERVAL,
   type ValidatorSet,
-} from './state-messages.js'
+  validatorsKey,
+} from '@ghostfleet/cometbft'
+import { ClassicLevel } from 'classic-level'
+import { ChainStoreError } from '../errors.js'
 import {
   BLOCK_PROTOCOL_VERSION,
   defaultBlockResults,

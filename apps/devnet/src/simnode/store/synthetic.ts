@@ -12,42 +12,40 @@
  */
 
 import { createHash } from 'node:crypto'
-import { type ABCIResponses, emptyResponseDeliverTx, type ValidatorUpdate } from './abci-messages.js'
 import {
+  type ABCIResponses,
+  addressFromPubKey,
   type Block,
   type BlockID,
   BlockIDFlag,
   type Commit,
   type CommitSig,
-  emptyBlockId,
-  encodeBlock,
-  type Header,
-  type Part,
-  type PartSetHeader,
-  type Timestamp,
-  timestampFromDate,
-} from './block-messages.js'
-import {
-  addressFromPubKey,
+  type ConsensusParams,
   commitHash,
   consensusParamsHash,
-  evidenceHash,
-  headerHash,
-  merkleProofs,
-  resultsHash,
-  sha256,
-  txsHash,
-  validatorSetHash,
-} from './hashing.js'
-import {
-  type ConsensusParams,
   defaultConsensusParams,
+  emptyBlockId,
+  emptyResponseDeliverTx,
+  encodeBlock,
   encodePublicKey,
   encodeValidatorSet,
+  evidenceHash,
+  type Header,
+  headerHash,
+  merkleProofs,
+  type Part,
+  type PartSetHeader,
   type PublicKey,
+  resultsHash,
+  sha256,
+  type Timestamp,
+  timestampFromDate,
+  txsHash,
   type Validator,
   type ValidatorSet,
-} from './state-messages.js'
+  type ValidatorUpdate,
+  validatorSetHash,
+} from '@ghostfleet/cometbft'
 
 /** CometBFT `types.BlockPartSizeBytes`. */
 export const BLOCK_PART_SIZE_BYTES = 65536
