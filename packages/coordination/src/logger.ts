@@ -1,26 +1,6 @@
-/**
- * The logging surface this package needs: pino's `logger.warn({ ...fields }, 'message')` shape, so a pino logger
- * (from `@ghostfleet/telemetry`) can be passed as is, without this package depending on pino.
- */
-export interface CoordinationLogger {
-  debug(fields: Record<string, unknown>, message: string): void
-  info(fields: Record<string, unknown>, message: string): void
-  warn(fields: Record<string, unknown>, message: string): void
-  error(fields: Record<string, unknown>, message: string): void
-}
+import type { StructuredLogger } from '@ghostfleet/core'
 
-const ignore = (): void => {}
+/** The logging surface this package needs (pino's shape; a pino logger can be passed as is). */
+export type CoordinationLogger = StructuredLogger
 
-/** The default logger: drops everything. Callers inject a real one. */
-export const silentLogger: CoordinationLogger = Object.freeze({
-  debug: ignore,
-  info: ignore,
-  warn: ignore,
-  error: ignore,
-})
-
-/** A loggable description of a caught value (errors keep their name and message, not their stack). */
-export function errorFields(error: unknown): { err: string } {
-  if (error instanceof Error) return { err: `${error.name}: ${error.message}` }
-  return { err: String(error) }
-}
+export { errorFields, silentLogger } from '@ghostfleet/core'

@@ -1,6 +1,6 @@
 /**
  * `@ghostfleet/core`: the rules every other Ghostfleet package obeys. Pure: no I/O, no clocks (callers pass
- * `now`), no dependency but zod.
+ * `now`; `pause` is its one timer), no dependency but zod.
  *
  * - Thresholds from a KYVE pool's settings, bit-compatible with supervysor (`computeThresholds`).
  * - The ghost/normal mode decision with hysteresis (`decideMode`).
@@ -9,6 +9,8 @@
  *   (`projectStalePool`), the same rule for the sidecar deciding alone and the tracker.
  * - The availability budget: who may restart or prune now (`planDisruptions`).
  * - `backoffDelay`: the one retry curve (capped exponential growth, optional jitter) of every package.
+ * - `silentLogger`/`StructuredLogger`: the pino-shaped logger the libraries accept, and `pause` for waits a
+ *   shutdown can cut short.
  * - `redactUrl`/`redactUrlsIn`: credentials out of every URL that is printed (logs, errors, status, labels).
  * - `DURATION_BOUNDS`: the range of every duration key, inside Node's 32-bit timer range; the config schemas
  *   and `refreshSecondsSchema` enforce them.
@@ -50,6 +52,7 @@ export {
 export { type BackoffCurve, backoffDelay } from './backoff.js'
 export { isIntegerKey, parseHeightKey } from './height-key.js'
 export { type ListenAddress, parseListenAddress } from './listen-address.js'
+export { errorFields, type StructuredLogger, silentLogger } from './logger.js'
 export {
   decideMode,
   type ModeDecision,
@@ -58,16 +61,9 @@ export {
   NODE_MODES,
   type NodeMode,
 } from './mode.js'
+export { pause } from './pause.js'
 export { type PruneDecision, type PruneInput, type PruneRefusal, safePruneHeight } from './prune-height.js'
 export { REDACTED, redactUrl, redactUrlsIn } from './redact-url.js'
-export {
-  DURATION_BOUNDS,
-  type DurationBound,
-  durationExpectation,
-  MAX_TIMER_MS,
-  MIN_TIMER_MS,
-  refreshSecondsSchema,
-} from './schemas/duration.js'
 export {
   EXIT_CODES,
   type ExitCode,
@@ -76,6 +72,14 @@ export {
   runUntilSignal,
   type Service,
 } from './run-until-signal.js'
+export {
+  DURATION_BOUNDS,
+  type DurationBound,
+  durationExpectation,
+  MAX_TIMER_MS,
+  MIN_TIMER_MS,
+  refreshSecondsSchema,
+} from './schemas/duration.js'
 export { ValidationError } from './schemas/errors.js'
 export { parseWith } from './schemas/parse.js'
 export { type SidecarConfig, type SidecarConfigInput, sidecarConfigSchema } from './schemas/sidecar-config.js'

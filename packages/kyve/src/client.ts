@@ -1,6 +1,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import { performance } from 'node:perf_hooks'
+import { pause } from '@ghostfleet/core'
 import axios, { type AxiosInstance } from 'axios'
 import { z } from 'zod'
 import { type BackoffOptions, backoffDelay, checkBackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
@@ -110,23 +111,6 @@ type Outcome =
 /** Milliseconds since `start`, a `performance.now()` reading. */
 function elapsedSince(start: number): number {
   return Math.max(0, performance.now() - start)
-}
-
-/** Resolves after `ms`, or as soon as `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve()
-      return
-    }
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 /**
