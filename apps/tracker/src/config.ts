@@ -1,13 +1,24 @@
 /**
- * Loads the tracker config: the TOML file (if any), then `GHOSTFLEET_REDIS_URL`, then the command-line flags,
- * each overriding the one before; then validated with `trackerConfigSchema`. A problem names the file, the key
- * and what was wrong, and nothing starts.
+ * The tracker's settings, resolved once from the TOML file (if any), the environment and the `start` flags:
+ * `GHOSTFLEET_REDIS_URL` overrides the file, `--redis` and `--listen` override both; then validated with
+ * `trackerConfigSchema`. `--consul` wins over `GHOSTFLEET_CONSUL_URL`; `GHOSTFLEET_CONSUL_TOKEN` and
+ * `GHOSTFLEET_FLEET_KEY` come only from the environment. A problem names the file, the key, flag or variable and
+ * what was wrong (never a secret), and nothing starts.
  */
 import { readFile } from 'node:fs/promises'
-import { REDIS_URL_ENV } from '@ghostfleet/coordination'
-import { parseWith, type TrackerConfig, trackerConfigSchema } from '@ghostfleet/core'
+import { CoordinationError, type FleetKey, fleetKeyFromEnv, REDIS_URL_ENV } from '@ghostfleet/coordination'
+import {
+  ConfigError,
+  parseWith,
+  refreshSecondsSchema,
+  type TrackerConfig,
+  trackerConfigSchema,
+} from '@ghostfleet/core'
 import { parse as parseToml, TomlError } from 'smol-toml'
-import { ConfigFileError } from './errors.js'
+import { type ConsulSettings, consulSettingsFrom } from './consul-discovery.js'
+import { ConfigFileError, UsageError } from './errors.js'
+import type { TrackerTiming } from './timing.js'
+import { defaultTrackerId } from './tracker.js'
 
 export interface ConfigSources {
   /** Path of a TOML file. */
@@ -63,4 +74,60 @@ export async function loadTrackerConfig(sources: ConfigSources): Promise<Tracker
   const source =
     (sources.file ?? 'tracker config') + (applied.length > 0 ? ` (with ${applied.join(', ')})` : '')
   return parseWith(trackerConfigSchema, merged, source)
+}
+
+/** The flags of `ghostfleet-tracker start`, as typed. */
+export interface StartFlags {
+  redis?: string
+  config?: string
+  listen?: string
+  id?: string
+  logLevel?: string
+  /** Seconds between re-issues of unchanged desired states; 0 turns them off. */
+  refreshSeconds?: string
+  /** Consul agent URL (else `GHOSTFLEET_CONSUL_URL`). */
+  consul?: string
+}
+
+/** Everything `Tracker.start` takes besides the logger. */
+export interface TrackerSettings {
+  config: TrackerConfig
+  id: string
+  /** Signs desired states; null: unsigned. */
+  fleetKey: FleetKey | null
+  consul: ConsulSettings | null
+  timing: Partial<TrackerTiming>
+}
+
+const ID = /^[A-Za-z0-9._-]{1,64}$/
+
+/** @throws ConfigError (or a subclass) naming the file, key, flag or variable that is wrong. */
+export async function resolveTrackerSettings(
+  flags: StartFlags,
+  env: NodeJS.ProcessEnv,
+): Promise<TrackerSettings> {
+  if (flags.id !== undefined && !ID.test(flags.id)) {
+    throw new UsageError(`--id ${JSON.stringify(flags.id)}: expected 1–64 characters from A-Z a-z 0-9 . _ -`)
+  }
+  const config = await loadTrackerConfig({
+    ...(flags.config === undefined ? {} : { file: flags.config }),
+    ...(flags.redis === undefined ? {} : { redisUrl: flags.redis }),
+    ...(flags.listen === undefined ? {} : { listen: flags.listen }),
+    env,
+  })
+  const timing: Partial<TrackerTiming> = {}
+  if (flags.refreshSeconds !== undefined) {
+    // Bounded like every config duration.
+    const seconds = parseWith(refreshSecondsSchema(), flags.refreshSeconds, '--refresh-seconds')
+    timing.refreshIntervalMs = Math.round(seconds * 1000)
+  }
+  const consul = consulSettingsFrom(flags.consul, env)
+  let fleetKey: FleetKey | null
+  try {
+    fleetKey = fleetKeyFromEnv(env)
+  } catch (error) {
+    if (error instanceof CoordinationError) throw new ConfigError(error.message)
+    throw error
+  }
+  return { config, id: flags.id ?? defaultTrackerId(), fleetKey, consul, timing }
 }

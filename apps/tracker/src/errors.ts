@@ -1,7 +1,8 @@
 /** Errors of the tracker app. Each one is an operator-facing message; none carries a stack worth printing. */
+import { ConfigError } from '@ghostfleet/core'
 
 /** The config file could not be read or is not valid TOML. The message names the file. */
-export class ConfigFileError extends Error {
+export class ConfigFileError extends ConfigError {
   override readonly name = 'ConfigFileError'
 }
 
@@ -11,6 +12,6 @@ export class TrackerStatusError extends Error {
 }
 
 /** A command-line value that is not usable (a bad id, a bad number). */
-export class UsageError extends Error {
+export class UsageError extends ConfigError {
   override readonly name = 'UsageError'
 }

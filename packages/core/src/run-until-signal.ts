@@ -69,11 +69,19 @@ export async function runUntilSignal(service: Service, options: RunOptions): Pro
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
   try {
-    try {
-      await service.start()
-    } catch (error) {
+    const started = service.start().then(
+      () => ({ failed: false as const }),
+      (error: unknown) => ({ failed: true as const, error }),
+    )
+    const start = await Promise.race([started, forced])
+    if (typeof start === 'number') return start
+    if (start.failed) {
+      const { error } = start
       const config = error instanceof ConfigError
-      logger.fatal({ err: messageOf(error) }, config ? 'configuration problem: not starting' : 'could not start')
+      logger.fatal(
+        { err: messageOf(error) },
+        config ? 'configuration problem: not starting' : 'could not start',
+      )
       stderr(`${options.name}: ${messageOf(error)}`)
       await service.stop().catch((stopError: unknown) => {
         logger.error({ err: messageOf(stopError) }, 'could not undo the partial start')
