@@ -1,11 +1,12 @@
 /**
- * Waiting for a condition with a deadline: the only way this app waits (DESIGN.md invariant 7).
+ * Waiting for a condition with a deadline: the only way this app waits.
  *
  * supervysor slept fixed 10–30 s around every restart and prune and tuned the numbers by hand when they were
  * wrong. Here every wait names what it waits for (a process exited, a lock is free, the node answers) and gives
  * up at a deadline with an error that says which condition did not hold. The poll interval is how often we
  * look, never a guess at how long the thing takes.
  */
+import { pause } from '@ghostfleet/core'
 
 /** A condition did not hold before its deadline. */
 export class WaitTimeoutError extends Error {
@@ -39,23 +40,6 @@ export interface WaitOptions {
 
 /** Outcome of one look: `{ done: true, value }` ends the wait; `{ done: false, problem }` says what is missing. */
 export type Probe<T> = { done: true; value: T } | { done: false; problem?: string }
-
-/** Resolves after `ms` or as soon as `signal` aborts; the building block of bounded polling, not a sleep. */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) {
-      resolve()
-      return
-    }
-    const done = () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
 
 /**
  * Polls `probe` until it reports done, and returns its value.

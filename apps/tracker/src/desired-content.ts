@@ -2,7 +2,7 @@
  * The part of a desired state the tracker decides; the writer adds the wire version, the epoch, the generation,
  * the issue time and the signature.
  */
-import type { NodeMode } from '@ghostfleet/core'
+import type { DesiredState, NodeMode } from '@ghostfleet/core'
 
 export interface DesiredContent {
   mode: NodeMode
@@ -23,4 +23,15 @@ export function sameCommand(
   b: Pick<DesiredContent, 'mode' | 'pruneToHeight'>,
 ): boolean {
   return a.mode === b.mode && a.pruneToHeight === b.pruneToHeight
+}
+
+/** The decided part of a desired state that was written. */
+export function contentOf(state: DesiredState): DesiredContent {
+  return {
+    mode: state.mode,
+    pruneToHeight: state.pruneToHeight,
+    basedOnPoolHeight: state.basedOnPoolHeight,
+    poolFetchedAt: state.poolFetchedAt,
+    reason: state.reason,
+  }
 }

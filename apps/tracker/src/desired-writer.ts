@@ -29,7 +29,7 @@ import {
 } from '@ghostfleet/coordination'
 import { type DesiredState, WIRE_VERSION } from '@ghostfleet/core'
 import type { Logger } from '@ghostfleet/telemetry'
-import { type DesiredContent, sameCommand } from './desired-content.js'
+import { contentOf, type DesiredContent, sameCommand } from './desired-content.js'
 
 /** What made the tracker write: used for the decision-latency histogram. */
 export type TriggerKind = 'report' | 'pool' | 'election' | 'sweep' | 'refresh'
@@ -444,16 +444,6 @@ export class DesiredStateWriter {
       if (slot.pending !== null) this.enqueue(id)
     }, reconnectDelay(slot.failures))
     this.retryTimers.add(timer)
-  }
-}
-
-function contentOf(state: DesiredState): DesiredContent {
-  return {
-    mode: state.mode,
-    pruneToHeight: state.pruneToHeight,
-    basedOnPoolHeight: state.basedOnPoolHeight,
-    poolFetchedAt: state.poolFetchedAt,
-    reason: state.reason,
   }
 }
 

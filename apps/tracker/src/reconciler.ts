@@ -23,7 +23,7 @@ import type { DesiredState, SidecarReport, TrackerConfig } from '@ghostfleet/cor
 import type { Logger } from '@ghostfleet/telemetry'
 import { budgetActivity, planBudget } from './budget.js'
 import { advanceCommand, appliedAtLeast, type Command, describeCommand } from './commands.js'
-import type { DesiredContent } from './desired-content.js'
+import { contentOf, type DesiredContent } from './desired-content.js'
 import type { DesiredStateWriter, Trigger } from './desired-writer.js'
 import type { OrphanSidecar, PoolEntry, SidecarEntry } from './fleet-state.js'
 import type { TrackerMetrics } from './metrics.js'
@@ -629,15 +629,5 @@ export class Reconciler {
       poolFetchedAt,
       reason: entry.assessment?.note ?? 'holding the reported mode',
     }
-  }
-}
-
-function contentOf(state: DesiredState): DesiredContent {
-  return {
-    mode: state.mode,
-    pruneToHeight: state.pruneToHeight,
-    basedOnPoolHeight: state.basedOnPoolHeight,
-    poolFetchedAt: state.poolFetchedAt,
-    reason: state.reason,
   }
 }
