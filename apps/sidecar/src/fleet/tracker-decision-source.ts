@@ -14,8 +14,8 @@ import type { Logger } from '@ghostfleet/telemetry'
 import { ConditionLog } from '../control/condition-log.js'
 import type { DecidedBy, Decision, DecisionInput, DecisionSource } from '../control/decision-source.js'
 import { type PoolSnapshot, shownPool } from '../control/pool-snapshot.js'
-import { guardPruneHeight } from '../control/prune-guard.js'
 import type { SidecarState } from '../state/sidecar-state.js'
+import { judgeAuthority, judgeDesiredState, olderThanApplied } from './desired-state-judge.js'
 import type { DesiredRefusalReason, FleetMetrics } from './fleet-metrics.js'
 import type { FleetPoolSource } from './fleet-pool-source.js'
 
@@ -113,7 +113,10 @@ type Read =
   | { kind: 'refused'; reason: DesiredRefusalReason; detail: string; token: FencingToken | null }
   | { kind: 'unreadable'; detail: string }
 
-const tokenOf = (t: FencingToken): string => `${t.epoch}/${t.generation}`
+const appliedToken = (state: SidecarState): FencingToken => ({
+  epoch: state.appliedEpoch,
+  generation: state.appliedGeneration,
+})
 
 export class TrackerDecisionSource implements DecisionSource {
   private authority: DecidedBy = 'tracker'
@@ -169,13 +172,10 @@ export class TrackerDecisionSource implements DecisionSource {
     let problem: string
     switch (read.kind) {
       case 'state': {
-        const applied = { epoch: state.appliedEpoch, generation: state.appliedGeneration }
-        if (compareFencingTokens(read.ds, applied) < 0) {
-          const reason = read.ds.epoch < applied.epoch ? 'stale-epoch' : 'stale-generation'
-          problem =
-            `desired state ${tokenOf(read.ds)} is older than the state this sidecar applied ` +
-            `(${tokenOf(applied)}): a rolled-back Redis or a replay`
-          this.refuse(reason, problem, read.ds, now)
+        const older = olderThanApplied(read.ds, appliedToken(state))
+        if (older !== null) {
+          problem = older.detail
+          this.refuse(older.reason, older.detail, read.ds, now)
           break
         }
         accepted = read.ds
@@ -207,8 +207,14 @@ export class TrackerDecisionSource implements DecisionSource {
     this.lastReadProblem = read.kind === 'state' && accepted !== null ? null : problem
 
     const timeout = this.options.trackerTimeoutMs
-    const live = this.lastContactAt !== null && now - this.lastContactAt <= timeout
-    if (live) {
+    const authority = judgeAuthority({
+      now,
+      lastContactAt: this.lastContactAt,
+      startedAt: this.startedAt,
+      current: this.authority,
+      trackerTimeoutMs: timeout,
+    })
+    if (authority === 'tracker') {
       this.handTo('tracker', now, 'the tracker is back: following its desired state')
       if (accepted !== null) return await this.follow(accepted, input, state)
       return this.hold(
@@ -218,8 +224,7 @@ export class TrackerDecisionSource implements DecisionSource {
       )
     }
     if (accepted !== null) this.options.metrics.desiredStates.inc({ outcome: 'silent' })
-    const waitingSinceStart = this.lastContactAt === null && this.authority === 'tracker'
-    if (waitingSinceStart && now - this.startedAt <= timeout) {
+    if (authority === 'waiting') {
       return this.hold(input, `waiting for the tracker (${problem}); holding ${state.mode} mode`)
     }
     const since = this.lastContactAt ?? this.startedAt
@@ -279,76 +284,41 @@ export class TrackerDecisionSource implements DecisionSource {
     this.options.metrics.lastTrackerContact.set(now / 1000)
   }
 
-  /** Acts on an acceptable desired state (the tracker is live). */
+  /** Acts on an acceptable desired state (the tracker is live), as {@link judgeDesiredState} says. */
   private async follow(ds: DesiredState, input: DecisionInput, state: SidecarState): Promise<Decision> {
-    const { now, node } = input
-    const applied = { epoch: state.appliedEpoch, generation: state.appliedGeneration }
-    const label = `tracker ${tokenOf(ds)}`
-    if (compareFencingTokens(ds, applied) === 0) {
-      this.options.metrics.desiredStates.inc({ outcome: 'duplicate' })
-      return this.hold(input, `${label} already applied (${ds.reason}); ${state.mode} mode`)
-    }
-    if (ds.mode !== state.mode) {
-      if (!(await this.persist(ds, now, `switch to ${ds.mode}`))) {
-        return this.hold(input, `${label} could not be recorded in state.json; holding ${state.mode} mode`)
-      }
-      return this.decision(input, ds.mode, null, `${label}: ${ds.reason}`)
-    }
-    const height = ds.pruneToHeight
-    if (height === null || state.mode !== 'ghost') {
-      if (!(await this.persist(ds, now, `hold ${ds.mode}`))) {
-        return this.hold(input, `${label} could not be recorded in state.json; holding ${state.mode} mode`)
-      }
-      return this.decision(input, ds.mode, null, `${label}: ${ds.reason}`)
-    }
-    if (!node.reachable) {
-      // Not applied: the base is unknown. Decided again next tick (the tracker withdraws it if this lasts).
-      return this.hold(input, `${label} asks to prune to ${height}, but the node does not answer; waiting`)
-    }
-    if (height <= node.base) {
-      if (!(await this.persist(ds, now, `prune to ${height}: already at base ${node.base}`))) {
-        return this.hold(input, `${label} could not be recorded in state.json; holding ${state.mode} mode`)
-      }
-      return this.decision(input, 'ghost', null, `${label}: prune to ${height} is done (base ${node.base})`)
-    }
-    if (!this.options.pruning.enabled) {
-      await this.persist(ds, now, null)
-      const detail = `${label} asks to prune to ${height}, but pruning is disabled in this sidecar's config`
-      this.refuse('pruning-disabled', detail, ds, now)
-      return this.hold(input, detail)
-    }
-    const pool = await this.ownView(input.pool)
-    const own = pool.own
-    const verdict = guardPruneHeight({
-      requested: height,
-      pool: own,
-      node,
-      now: this.now(),
+    const facts = {
+      ds,
+      applied: appliedToken(state),
+      mode: state.mode,
+      node: input.node,
+      now: input.now,
+      pruning: this.options.pruning,
       maxPoolAgeMs: this.options.maxPoolAgeMs,
-      margin: this.options.pruning.margin,
-    })
-    if (verdict.allowed) {
-      if (!(await this.persist(ds, now, `prune to ${height}`))) {
-        return this.hold(input, `${label} could not be recorded in state.json; not pruning`)
-      }
-      return this.decision(
-        { ...input, pool },
-        'ghost',
-        height,
-        `${label}: ${ds.reason}; checked against this sidecar's own KYVE answer (pool ${own?.poolHeightKey})`,
-      )
     }
-    // Processed (not to be retried under this token): the tracker sees no effect and withdraws the command.
-    await this.persist(ds, now, null)
-    // `nothing-to-prune` from the guard means its own safe height is at or below the base, while the requested
-    // height is above it: the request is above what this sidecar knows is validated.
-    const reason = verdict.reason === 'nothing-to-prune' ? 'above-own-safe-height' : verdict.reason
-    const detail =
-      reason === verdict.reason
-        ? `${label}: ${verdict.detail}`
-        : `${label}: requested prune height ${height} is above this sidecar's own safe height (${verdict.detail})`
-    this.refuse(reason, detail, ds, now)
-    return { ...this.decision({ ...input, pool }, 'ghost', null, detail), pruneRefusal: { reason, detail } }
+    let verdict = judgeDesiredState(facts)
+    let pool = input.pool
+    if (verdict.kind === 'needs-own-pool') {
+      pool = await this.ownView(pool)
+      verdict = judgeDesiredState({ ...facts, now: this.now(), ownPool: pool.own })
+    }
+    const judged = { ...input, pool }
+    switch (verdict.kind) {
+      case 'needs-own-pool':
+        throw new Error('judgeDesiredState asked for the own pool answer twice')
+      case 'hold':
+        if (verdict.duplicate) this.options.metrics.desiredStates.inc({ outcome: 'duplicate' })
+        return this.hold(judged, verdict.reason)
+      case 'apply':
+        if (!(await this.persist(ds, input.now, verdict.action))) return this.hold(judged, verdict.unrecorded)
+        return this.decision(judged, verdict.mode, verdict.pruneToHeight, verdict.reason)
+      case 'refuse': {
+        await this.persist(ds, input.now, null)
+        this.refuse(verdict.reason, verdict.detail, ds, input.now)
+        if (verdict.pruneRefusal === null) return this.hold(judged, verdict.detail)
+        const refusal = { reason: verdict.pruneRefusal, detail: verdict.detail }
+        return { ...this.decision(judged, 'ghost', null, verdict.detail), pruneRefusal: refusal }
+      }
+    }
   }
 
   private async decideLocally(input: DecisionInput): Promise<Decision> {
