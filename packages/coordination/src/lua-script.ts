@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { RedisClient } from './connection.js'
 
@@ -6,30 +5,30 @@ const COMMANDS_DIR = new URL('./commands/', import.meta.url)
 const FILE_NAME = /^([A-Za-z]+)-([0-9]+)\.lua$/
 const INCLUDE = /^-- @include ([A-Za-z]+)$/gm
 
+type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>
+
 /**
  * An atomic Redis operation written in Lua, loaded from `commands/<command>-<numKeys>.lua` (BullMQ's naming: the
  * number of keys is part of the file name, so a call with the wrong number of keys is caught before Redis sees
  * it). `-- @include <name>` lines pull in `commands/includes/<name>.lua`.
  *
- * Runs with EVALSHA and falls back to EVAL when Redis does not know the script yet (after a restart or a
- * failover), which works the same on a single Redis and on Cluster, where ioredis routes by the first key.
+ * Runs as an ioredis custom command (`defineCommand`), which sends EVALSHA and falls back to EVAL when Redis does
+ * not know the script yet (after a restart or a failover), on a single Redis and on Cluster alike.
  */
 export class LuaScript {
-  readonly command: string
   readonly numberOfKeys: number
-  readonly source: string
-  readonly sha1: string
+  /** The name the command is defined under on a client; unique per file (`writeDesired-1` ≠ `writeDesired-2`). */
+  private readonly commandName: string
+  private readonly definedOn = new WeakSet<RedisClient>()
 
   constructor(
     readonly fileName: string,
-    source: string,
+    readonly source: string,
   ) {
     const match = FILE_NAME.exec(fileName)
     if (!match) throw new TypeError(`Lua script name ${fileName} does not follow <command>-<numKeys>.lua`)
-    this.command = match[1]!
     this.numberOfKeys = Number(match[2])
-    this.source = source
-    this.sha1 = createHash('sha1').update(source).digest('hex')
+    this.commandName = `ghostfleet_${match[1]}_${this.numberOfKeys}`
   }
 
   /** Reads `commands/<fileName>` next to this module (copied to `dist/commands` by the build), with includes. */
@@ -48,11 +47,11 @@ export class LuaScript {
     if (keys.length !== this.numberOfKeys) {
       throw new TypeError(`${this.fileName} takes ${this.numberOfKeys} keys, got ${keys.length}`)
     }
-    try {
-      return await redis.evalsha(this.sha1, this.numberOfKeys, ...keys, ...args)
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return await redis.eval(this.source, this.numberOfKeys, ...keys, ...args)
+    if (!this.definedOn.has(redis)) {
+      redis.defineCommand(this.commandName, { numberOfKeys: this.numberOfKeys, lua: this.source })
+      this.definedOn.add(redis)
     }
+    const command = (redis as unknown as Record<string, ScriptCommand>)[this.commandName]!
+    return await command.call(redis, ...keys, ...args)
   }
 }
