@@ -1,9 +1,10 @@
 /** The leader's in-memory picture of the fleet: sidecars, the pools they serve, and what each is doing. */
 import type { MemberActivity, SidecarReport } from '@ghostfleet/core'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import type { Command } from './commands.js'
-import type { PoolProgressView, PoolThresholds } from './pool-progress-view.js'
 import type { PoolRef } from './pool-ref.js'
 import type { PoolSettings } from './pool-settings.js'
+import type { PoolThresholds } from './pool-thresholds.js'
 import type { SidecarAssessment } from './sidecar-decision.js'
 
 /** How the last command of a sidecar ended, for the fleet API. */
@@ -44,7 +45,7 @@ export interface PoolEntry {
   ref: PoolRef
   key: string
   settings: PoolSettings
-  progress: PoolProgressView | null
+  progress: PoolFacts | null
   thresholds: PoolThresholds
   members: Set<string>
   /** Members counted against the budget, with why. */

@@ -51,9 +51,9 @@ export {
   sidecarViewSchema,
   type TrackerView,
 } from './fleet-view.js'
-export { type PoolProgressView, type PoolThresholds, poolThresholds } from './pool-progress-view.js'
 export { type PoolRef, poolKey } from './pool-ref.js'
 export { type PoolSettings, resolvePoolSettings } from './pool-settings.js'
+export { type PoolThresholds, poolThresholds } from './pool-thresholds.js'
 export {
   type AssessInput,
   assessSidecar,

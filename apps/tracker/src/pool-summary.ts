@@ -1,15 +1,16 @@
 /** Per-pool figures shared by the fleet API and the metrics, computed from the same inputs for both. */
 import type { MemberActivity, SidecarReport } from '@ghostfleet/core'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import type { PoolView } from './fleet-view.js'
 import type { PoolMetricsSnapshot } from './metrics.js'
-import type { PoolProgressView, PoolThresholds } from './pool-progress-view.js'
 import type { PoolRef } from './pool-ref.js'
 import type { PoolSettings } from './pool-settings.js'
+import type { PoolThresholds } from './pool-thresholds.js'
 
 export interface PoolSummaryInput {
   ref: PoolRef
   settings: PoolSettings
-  progress: PoolProgressView | null
+  progress: PoolFacts | null
   thresholds: PoolThresholds
   members: ReadonlyArray<{ report: SidecarReport; silent: boolean }>
   unavailable: ReadonlyMap<string, MemberActivity>

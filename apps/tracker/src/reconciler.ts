@@ -20,6 +20,7 @@
 
 import type { FleetReports } from '@ghostfleet/coordination'
 import type { DesiredState, SidecarReport, TrackerConfig } from '@ghostfleet/core'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import type { Logger } from '@ghostfleet/telemetry'
 import { budgetActivity, planBudget } from './budget.js'
 import { advanceCommand, appliedAtLeast, type Command, describeCommand } from './commands.js'
@@ -27,9 +28,9 @@ import { contentOf, type DesiredContent } from './desired-content.js'
 import type { DesiredStateWriter, Trigger } from './desired-writer.js'
 import type { OrphanSidecar, PoolEntry, SidecarEntry } from './fleet-state.js'
 import type { TrackerMetrics } from './metrics.js'
-import { type PoolProgressView, poolThresholds } from './pool-progress-view.js'
 import { type PoolRef, poolKey } from './pool-ref.js'
 import { resolvePoolSettings } from './pool-settings.js'
+import { poolThresholds } from './pool-thresholds.js'
 import { orderReport } from './report-order.js'
 import { nextIntervalEstimate, silentAfter } from './report-silence.js'
 import {
@@ -69,7 +70,7 @@ export interface LeadershipStart {
   /** The desired states the previous leaders stored, by sidecar id (valid ones only). */
   stored: ReadonlyMap<string, DesiredState>
   /** Pool progress shared by the previous leader, by pool key, when still fresh. */
-  progress: ReadonlyMap<string, PoolProgressView>
+  progress: ReadonlyMap<string, PoolFacts>
 }
 
 const SILENT: SidecarAssessment = { want: null, note: 'silent: state unknown', lag: null, thresholds: null }
@@ -86,7 +87,7 @@ export class Reconciler {
   private quietOver = true
   /** Desired states of previous leaders not yet adopted (sidecars not reporting at the election). */
   private stored = new Map<string, DesiredState>()
-  private seededProgress = new Map<string, PoolProgressView>()
+  private seededProgress = new Map<string, PoolFacts>()
   private highestAppliedEpoch = 0
 
   constructor(options: ReconcilerOptions) {
@@ -228,7 +229,7 @@ export class Reconciler {
     this.options.writer.keepAlive(entry.id)
   }
 
-  handlePoolProgress(ref: PoolRef, progress: PoolProgressView, trigger: Trigger): void {
+  handlePoolProgress(ref: PoolRef, progress: PoolFacts, trigger: Trigger): void {
     const pool = this.pools.get(poolKey(ref))
     if (pool === undefined || !this.leading) return
     const now = this.now()

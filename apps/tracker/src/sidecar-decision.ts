@@ -20,9 +20,10 @@ import {
   safePruneHeight,
   type Thresholds,
 } from '@ghostfleet/core'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import type { Command } from './commands.js'
-import type { PoolProgressView, PoolThresholds } from './pool-progress-view.js'
 import type { PoolSettings } from './pool-settings.js'
+import type { PoolThresholds } from './pool-thresholds.js'
 
 export type Want =
   | {
@@ -56,7 +57,7 @@ export interface SidecarAssessment {
 export interface AssessInput {
   report: SidecarReport
   command: Command | null
-  progress: PoolProgressView | null
+  progress: PoolFacts | null
   poolThresholds: PoolThresholds
   settings: PoolSettings
   now: number
@@ -145,7 +146,7 @@ export function assessSidecar(input: AssessInput): SidecarAssessment {
     return { want: null, note: `${problem}: holding the current mode`, lag, thresholds }
   }
   // holdNote guarantees a fresh integer pool height here.
-  const pool = progress as PoolProgressView & { poolHeight: number }
+  const pool = progress as PoolFacts & { poolHeight: number }
   const decision = decideMode({
     nodeHeight: report.nodeHeight,
     poolHeight: pool.poolHeight,

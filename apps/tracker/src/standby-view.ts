@@ -11,11 +11,12 @@ import {
   readPoolProgress,
 } from '@ghostfleet/coordination'
 import type { DesiredState, MemberActivity, SidecarReport, TrackerConfig } from '@ghostfleet/core'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import type { PoolView, SidecarView } from './fleet-view.js'
-import { type PoolProgressView, poolThresholds } from './pool-progress-view.js'
 import { poolKey } from './pool-ref.js'
 import { resolvePoolSettings } from './pool-settings.js'
 import { poolView } from './pool-summary.js'
+import { poolThresholds } from './pool-thresholds.js'
 
 export interface StandbyFleet {
   pools: PoolView[]
@@ -52,10 +53,10 @@ export async function standbyFleet(
     const key = poolKey(report)
     byPool.set(key, [...(byPool.get(key) ?? []), report])
   }
-  const progress = new Map<string, PoolProgressView | null>()
+  const progress = new Map<string, PoolFacts | null>()
   await inBatches([...byPool.values()], async (members) => {
     const first = members[0]!
-    let record: PoolProgressView | null = null
+    let record: PoolFacts | null = null
     try {
       record = await readPoolProgress(redis, first.chainId, first.poolId)
     } catch {

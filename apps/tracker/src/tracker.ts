@@ -31,7 +31,7 @@ import {
   writePoolProgress,
 } from '@ghostfleet/coordination'
 import type { TrackerConfig } from '@ghostfleet/core'
-import type { PoolProgress } from '@ghostfleet/kyve'
+import type { PoolFacts, PoolProgress } from '@ghostfleet/kyve'
 import {
   createLogger,
   type Logger,
@@ -48,7 +48,6 @@ import { KyveClients } from './kyve-clients.js'
 import { leaderPoolMetrics, leaderPools, leaderSidecar, leaderSidecars } from './leader-view.js'
 import { TrackerMetrics } from './metrics.js'
 import { PollManager } from './poll-manager.js'
-import type { PoolProgressView } from './pool-progress-view.js'
 import { type PoolRef, poolKey } from './pool-ref.js'
 import { Reconciler } from './reconciler.js'
 import { standbyFleet } from './standby-view.js'
@@ -120,7 +119,7 @@ export class Tracker {
   private session = 0
   private stopping: Promise<void> | undefined
   /** Pool progress shared by the previous leader, for the first polls after a takeover. */
-  private seeded = new Map<string, PoolProgressView>()
+  private seeded = new Map<string, PoolFacts>()
   /** The consumer's last stop, awaited before it starts again (it cannot run twice). */
   private consumerStopped: Promise<void> = Promise.resolve()
 
@@ -428,11 +427,11 @@ export class Tracker {
   /** The pool progress records the previous leader shared, when still fresh enough to decide on. */
   private async loadSharedProgress(
     reports: ReadonlyArray<{ chainId: string; poolId: number }>,
-  ): Promise<Map<string, PoolProgressView>> {
+  ): Promise<Map<string, PoolFacts>> {
     const pools = new Map<string, PoolRef>()
     for (const report of reports)
       pools.set(poolKey(report), { chainId: report.chainId, poolId: report.poolId })
-    const result = new Map<string, PoolProgressView>()
+    const result = new Map<string, PoolFacts>()
     const now = Date.now()
     await Promise.all(
       [...pools.entries()].map(async ([key, pool]) => {
@@ -456,7 +455,8 @@ export class Tracker {
     const trigger: Trigger = { kind: 'pool', at: performance.now() }
     const epoch = this.epoch
     if (this.role !== 'leader' || epoch === null) return
-    const view: PoolProgressView = {
+    const view: PoolFacts = {
+      poolId: progress.poolId,
       poolHeightKey: progress.poolHeightKey,
       poolHeight: progress.poolHeight,
       maxBundleSize: progress.maxBundleSize,
@@ -469,7 +469,7 @@ export class Tracker {
     this.reconciler.handlePoolProgress(pool, view, trigger)
     writePoolProgress(
       this.redis,
-      { v: POOL_PROGRESS_VERSION, chainId: pool.chainId, poolId: pool.poolId, ...view, epoch },
+      { v: POOL_PROGRESS_VERSION, chainId: pool.chainId, ...view, epoch },
       { expireAfterMs: this.config.maxPoolAgeSeconds * 1000 },
     ).catch((error: unknown) => {
       this.logger.warn({ pool: poolKey(pool), err: String(error) }, 'could not share pool progress')

@@ -1,5 +1,6 @@
 import type { SidecarReport, TrackerConfig } from '@ghostfleet/core'
 import { parseWith, trackerConfigSchema } from '@ghostfleet/core'
+import type { PoolFacts } from '@ghostfleet/kyve'
 import { describe, expect, it } from 'vitest'
 import {
   type AssessInput,
@@ -8,7 +9,6 @@ import {
   budgetActivity,
   type Command,
   compareWants,
-  type PoolProgressView,
   planBudget,
   poolThresholds,
   resolvePoolSettings,
@@ -50,8 +50,9 @@ function report(overrides: Partial<SidecarReport> = {}): SidecarReport {
   }
 }
 
-function progress(overrides: Partial<PoolProgressView> = {}): PoolProgressView {
+function progress(overrides: Partial<PoolFacts> = {}): PoolFacts {
   return {
+    poolId: 1,
     poolHeightKey: '1000',
     poolHeight: 1000,
     maxBundleSize: 100,
