@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { z } from 'zod'
+import { runSoak } from './soak.js'
+
+/*
+ * `npm run soak -- --duration <seconds> --seed <n> [--report <file>] [--keep]`: one chaos soak against a real
+ * local fleet. Exit 0 only with no violation; the last line is the summary. A failing seed replays with --seed.
+ */
+
+const optionsSchema = z.object({
+  duration: z.coerce.number().int().min(30, 'at least 30 seconds').max(86_400),
+  seed: z.coerce.number().int().min(0).max(0xffffffff),
+  report: z.string().min(1).optional(),
+  keep: z.boolean(),
+})
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '300' },
+      seed: { type: 'string', default: String(Math.floor(Math.random() * 0xffffffff)) },
+      report: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  const parsed = optionsSchema.safeParse(values)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      process.stderr.write(`--${issue.path.join('.')}: ${issue.message}\n`)
+    return 2
+  }
+  const options = parsed.data
+  const report = await runSoak({
+    seed: options.seed,
+    durationSeconds: options.duration,
+    reportFile: options.report ?? path.join(os.tmpdir(), `ghostfleet-soak-${options.seed}.json`),
+    keep: options.keep,
+    say: (line) => process.stdout.write(`${line}\n`),
+  })
+  return report.violations.length === 0 ? 0 : 1
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `soak failed to run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    )
+    process.exitCode = 2
+  },
+)

@@ -1,0 +1,211 @@
+import { setTimeout as delay } from 'node:timers/promises'
+import type { FaultSpec } from '@ghostfleet/devnet'
+import { eventually } from '@ghostfleet/testkit'
+import type { Ledger } from './ledger.js'
+import type { Sampler } from './sampler.js'
+import type { FaultKind, PlannedFault } from './schedule.js'
+import { isDisrupting } from './sidecar-sample.js'
+import type { Member, SoakFleet, SoakSidecar } from './soak-fleet.js'
+
+/*
+ * Carries out one planned fault against the running fleet and restores what it broke, as systemd and an operator
+ * would: a killed sidecar or tracker is started again, a paused tracker continued, a KYVE fault cleared after its
+ * hold, Redis restarted empty. Whatever must come back by itself (a killed node, leadership after a paused leader)
+ * is awaited with a deadline; missing it is a liveness violation.
+ */
+
+export interface FaultRecord {
+  atMs: number
+  kind: FaultKind
+  target: string
+  outcome: 'injected' | 'skipped'
+  note: string
+}
+
+/** How long a killed node may take to run again under its sidecar (a prune may be in progress). */
+const NODE_BACK_MS = 90_000
+/** Beyond the lease, how long the standby may take to lead once the leader is paused. */
+const FAILOVER_SLACK_MS = 15_000
+
+export class FaultInjector {
+  private readonly busy = new Set<string>()
+
+  constructor(
+    private readonly fleet: SoakFleet,
+    private readonly sampler: Sampler,
+    private readonly ledger: Ledger,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  async inject(fault: PlannedFault, atMs: number): Promise<FaultRecord> {
+    const record = (target: string, outcome: FaultRecord['outcome'], note = ''): FaultRecord => {
+      this.say(`+${(atMs / 1000).toFixed(1)}s ${fault.kind} ${target} ${outcome}${note ? `: ${note}` : ''}`)
+      return { atMs, kind: fault.kind, target, outcome, note }
+    }
+    switch (fault.kind) {
+      case 'sidecar-kill': {
+        const sidecar = this.pickSidecar(fault)
+        if (sidecar === null) return record('-', 'skipped', 'every sidecar is under a fault')
+        const note = this.busyNote(sidecar)
+        await this.hold(sidecar.id, () => this.restartKilled(sidecar))
+        return record(sidecar.id, 'injected', note)
+      }
+      case 'node-kill':
+      case 'node-crash-loop': {
+        const sidecar = this.pickSidecar(fault)
+        if (sidecar === null) return record('-', 'skipped', 'every sidecar is under a fault')
+        const kills = fault.kind === 'node-kill' ? 1 : 3
+        const note = this.busyNote(sidecar)
+        const done = await this.hold(sidecar.id, () => this.killNode(sidecar, kills))
+        return record(sidecar.id, done ? 'injected' : 'skipped', done ? note : 'its node was not running')
+      }
+      case 'tracker-kill':
+      case 'tracker-pause': {
+        const leader = await this.leader()
+        if (leader === null || this.busy.has(leader.id)) return record('-', 'skipped', 'no leader to hit')
+        await this.hold(leader.id, () =>
+          fault.kind === 'tracker-kill' ? this.restartKilled(leader) : this.pause(leader, fault.holdMs),
+        )
+        return record(leader.id, 'injected')
+      }
+      case 'redis-restart': {
+        const redis = this.fleet.local.redis
+        if (redis === null) return record('redis', 'skipped')
+        await redis.restart()
+        return record('redis', 'injected', 'killed and restarted empty')
+      }
+      default:
+        return await this.kyveFault(fault, record)
+    }
+  }
+
+  private async kyveFault(
+    fault: PlannedFault,
+    record: (target: string, outcome: FaultRecord['outcome'], note?: string) => FaultRecord,
+  ): Promise<FaultRecord> {
+    const poolId = this.fleet.pools[fault.pool] ?? 0
+    const specs: Record<string, FaultSpec> = {
+      'kyve-error500': { kind: 'error500', poolId },
+      'kyve-garbage': { kind: 'garbage', poolId },
+      'kyve-schema': { kind: 'schema', poolId },
+      'kyve-regress': { kind: 'regress', poolId, regressBy: 20 },
+      'kyve-freeze': { kind: 'freeze', poolId },
+      'kyve-slow': { kind: 'delay', poolId, delayMs: 4_000 },
+    }
+    const spec = specs[fault.kind]
+    if (spec === undefined) return record('-', 'skipped', `unknown fault ${fault.kind}`)
+    const set = this.fleet.kyve.setFault(spec)
+    const result = record(`pool ${poolId}`, 'injected', `for ${fault.holdMs} ms`)
+    // A fault's length is part of the schedule, not a guess at how long something takes.
+    await delay(fault.holdMs)
+    this.fleet.kyve.clearFault(set.id)
+    return result
+  }
+
+  /** Runs `action` with `id` marked busy, so that no second fault hits the same member meanwhile. */
+  private async hold<T>(id: string, action: () => Promise<T>): Promise<T> {
+    this.busy.add(id)
+    try {
+      return await action()
+    } finally {
+      this.busy.delete(id)
+    }
+  }
+
+  private async restartKilled(member: Member): Promise<void> {
+    try {
+      await this.fleet.killAndRestart(member)
+      this.ledger.check('liveness', null)
+    } catch (error) {
+      this.ledger.violate('liveness', `${member.id} did not come back after its kill: ${String(error)}`)
+    }
+  }
+
+  private async killNode(sidecar: SoakSidecar, kills: number): Promise<boolean> {
+    for (let i = 0; i < kills; i++) {
+      const pid = this.sampler.latest.get(sidecar.id)?.nodePid ?? null
+      if (pid === null) return i > 0
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        return i > 0
+      }
+      try {
+        await eventually(
+          () => {
+            const sample = this.sampler.latest.get(sidecar.id)
+            if (sample?.nodeState !== 'running' || sample.nodePid === pid || sample.nodePid === null)
+              throw new Error(`node of ${sidecar.id} not running again (last: ${JSON.stringify(sample)})`)
+          },
+          { timeoutMs: NODE_BACK_MS, intervalMs: 250, description: `node of ${sidecar.id} back` },
+        )
+        this.ledger.check('liveness', null)
+      } catch (error) {
+        this.ledger.violate(
+          'liveness',
+          `node of ${sidecar.id} not restarted after SIGKILL ${i + 1}/${kills}: ${String(error)}`,
+        )
+        return true
+      }
+    }
+    return true
+  }
+
+  /**
+   * SIGSTOP the leader for longer than its lease (at least twice the lease), check that the standby takes over
+   * meanwhile, then SIGCONT: the old leader wakes up believing for a moment that it leads and must not write.
+   */
+  private async pause(leader: Member, holdMs: number): Promise<void> {
+    const lease = this.fleet.timings.leaseTtlMs
+    leader.process.kill('SIGSTOP')
+    try {
+      const started = Date.now()
+      try {
+        await eventually(
+          () => {
+            if (!this.sampler.latestRoles.some((r) => r.role === 'leader' && r.id !== leader.id))
+              throw new Error('no other tracker leads')
+          },
+          { timeoutMs: lease + FAILOVER_SLACK_MS, intervalMs: 250, description: 'failover' },
+        )
+        this.ledger.check('liveness', null)
+      } catch {
+        this.ledger.violate(
+          'liveness',
+          `no tracker took over within ${lease + FAILOVER_SLACK_MS} ms of pausing ${leader.id}`,
+        )
+      }
+      await delay(Math.max(0, Math.max(holdMs, 2 * lease) - (Date.now() - started)))
+    } finally {
+      leader.process.kill('SIGCONT')
+    }
+  }
+
+  private async leader(): Promise<Member | null> {
+    const roles = await this.sampler.trackerRoles()
+    const leading = roles.find((r) => r.role === 'leader')
+    return this.fleet.trackers.find((t) => t.id === leading?.id) ?? null
+  }
+
+  /** A sidecar in the middle of a switch or prune when the fault prefers one and there is one; else the planned one. */
+  private pickSidecar(fault: PlannedFault): SoakSidecar | null {
+    const free = this.fleet.sidecars.filter((s) => !this.busy.has(s.id))
+    if (free.length === 0) return null
+    if (fault.preferBusy) {
+      const busy = free.find((s) => {
+        const sample = this.sampler.latest.get(s.id)
+        return sample !== undefined && isDisrupting(sample)
+      })
+      if (busy) return busy
+    }
+    const planned = this.fleet.sidecars[fault.sidecar]
+    return planned && !this.busy.has(planned.id) ? planned : (free[0] ?? null)
+  }
+
+  private busyNote(sidecar: SoakSidecar): string {
+    const activity = this.sampler.latest.get(sidecar.id)?.activity
+    return activity === 'switching' || activity === 'pruning'
+      ? `mid-${activity === 'switching' ? 'switch' : 'prune'}`
+      : ''
+  }
+}

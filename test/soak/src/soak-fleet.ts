@@ -1,0 +1,276 @@
+import { execFile } from 'node:child_process'
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import {
+  FLEET_KYVE_CHAIN_ID,
+  FLEET_MAX_BUNDLE_SIZE,
+  FLEET_SOURCE_CHAIN_ID,
+  FLEET_UPLOAD_INTERVAL,
+  type KyveSimulator,
+  LocalFleet,
+  ManagedProcess,
+  startKyveSimulator,
+  waitForHttp,
+} from '@ghostfleet/devnet'
+import { freePort } from '@ghostfleet/testkit'
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml'
+import { snapshotRuntime } from './runtime-snapshot.js'
+
+const run = promisify(execFile)
+
+/*
+ * The soak's fleet: LocalFleet's redis-server and producer, a KYVE simulator with two pools, two trackers and
+ * three sidecars per pool, each supervising a follower in its own home. Unlike LocalFleet, every tracker and
+ * sidecar can be restarted with exactly the command it was started with (same config, same home, same ports):
+ * the soak plays systemd for what its schedule kills.
+ */
+
+export interface FleetTimings {
+  blockTimeMs: number
+  bundleEveryMs: number
+  pruningIntervalHours: number
+  leaseTtlMs: number
+  maxUnavailable: number
+  trackerTimeoutSeconds: number
+}
+
+export const SOAK_TIMINGS: FleetTimings = {
+  blockTimeMs: 200,
+  bundleEveryMs: 50,
+  pruningIntervalHours: 15 / 3600,
+  leaseTtlMs: 3000,
+  maxUnavailable: 1,
+  trackerTimeoutSeconds: 15,
+}
+
+/** A tracker or sidecar process the soak supervises. */
+export interface Member {
+  id: string
+  kind: 'sidecar' | 'tracker'
+  args: string[]
+  logFile: string
+  /** The sidecar's HTTP API, the tracker's /v1 API. */
+  http: string
+  process: ManagedProcess
+  /** Set by the soak right before it kills the process on purpose. */
+  killExpected: boolean
+  restarts: number
+}
+
+export interface SoakSidecar extends Member {
+  kind: 'sidecar'
+  pool: number
+  rpc: string
+  home: string
+  configDir: string
+}
+
+export interface SoakTracker extends Member {
+  kind: 'tracker'
+}
+
+export type UnexpectedExit = (member: Member, exit: number | string) => void
+
+export class SoakFleet {
+  readonly sidecars: SoakSidecar[] = []
+  readonly trackers: SoakTracker[] = []
+  readonly pools: readonly number[] = [0, 1]
+
+  private constructor(
+    readonly local: LocalFleet,
+    readonly kyve: KyveSimulator,
+    readonly timings: FleetTimings,
+    private readonly onUnexpectedExit: UnexpectedExit,
+  ) {}
+
+  get dir(): string {
+    return this.local.dir
+  }
+
+  static async start(
+    dir: string,
+    timings: FleetTimings,
+    onUnexpectedExit: UnexpectedExit,
+    say: (line: string) => void,
+  ): Promise<SoakFleet> {
+    const local = await LocalFleet.create(dir, await snapshotRuntime(dir))
+    let kyve: KyveSimulator | null = null
+    try {
+      const redis = await local.startRedis()
+      say(`redis-server ${redis.url}`)
+      const producer = await local.startProducer(timings.blockTimeMs)
+      say(`producer ${producer.rpc}`)
+      kyve = await startKyveSimulator({
+        chainId: FLEET_KYVE_CHAIN_ID,
+        sourceChainId: FLEET_SOURCE_CHAIN_ID,
+        chainRpc: producer.rpc,
+        maxBundleSize: FLEET_MAX_BUNDLE_SIZE,
+        uploadInterval: FLEET_UPLOAD_INTERVAL,
+        bundleEveryMs: timings.bundleEveryMs,
+        pools: [
+          { id: 0, paused: true },
+          { id: 1, paused: true },
+        ],
+        log: () => {},
+      })
+      // LocalFleet's trackers read the KYVE URL from here; the soak's simulator serves two pools.
+      local.kyve = kyve
+      say(`KYVE simulator ${kyve.url} (pools 0 and 1)`)
+      const fleet = new SoakFleet(local, kyve, timings, onUnexpectedExit)
+      for (const id of ['tracker-a', 'tracker-b']) await fleet.startTracker(id)
+      say(`trackers ${fleet.trackers.map((t) => `${t.id} ${t.http}`).join(', ')}`)
+      const specs = fleet.pools.flatMap((pool) => [0, 1, 2].map((n) => ({ pool, id: `p${pool}-s${n}` })))
+      await Promise.all(specs.map((spec) => fleet.startSidecar(spec.id, spec.pool)))
+      fleet.sidecars.sort((a, b) => a.id.localeCompare(b.id))
+      say(`sidecars ${fleet.sidecars.map((s) => s.id).join(', ')}`)
+      return fleet
+    } catch (error) {
+      await local.stop()
+      throw error
+    }
+  }
+
+  private async startTracker(id: string): Promise<void> {
+    const info = await this.local.startTracker({
+      id,
+      pruningIntervalHours: this.timings.pruningIntervalHours,
+      leaseTtlMs: this.timings.leaseTtlMs,
+      maxUnavailable: this.timings.maxUnavailable,
+    })
+    const tracker: SoakTracker = {
+      id,
+      kind: 'tracker',
+      args: [this.local.bins.tracker, 'start', '--config', info.configFile, '--id', id],
+      logFile: info.logFile,
+      http: info.url,
+      process: info.process,
+      killExpected: false,
+      restarts: 0,
+    }
+    this.watch(tracker)
+    this.trackers.push(tracker)
+  }
+
+  /** `ghostfleet-sidecar init` against the pool, the config patched for fast ticks, then `start`. */
+  private async startSidecar(id: string, pool: number): Promise<void> {
+    const redis = this.need(this.local.redis)
+    const producer = this.need(this.local.producer)
+    const home = path.join(this.dir, `node-${id}`)
+    const configDir = path.join(this.dir, `sidecar-${id}`)
+    await run(process.execPath, [
+      this.local.bins.simnode,
+      'init',
+      '--home',
+      home,
+      '--chain-id',
+      FLEET_SOURCE_CHAIN_ID,
+    ])
+    const [rpcPort, p2pPort, httpPort] = [await freePort(), await freePort(), await freePort()]
+    const rpc = `http://127.0.0.1:${rpcPort}`
+    const flags = `--rpc.laddr tcp://127.0.0.1:${rpcPort} --p2p.laddr tcp://127.0.0.1:${p2pPort} --addrbook-flush-ms 2000`
+    await run(process.execPath, [
+      this.local.bins.sidecar,
+      'init',
+      '--binary',
+      this.local.bins.simnode,
+      '--home',
+      home,
+      '--pool-id',
+      String(pool),
+      '--chain-id',
+      FLEET_KYVE_CHAIN_ID,
+      '--fallback-endpoints',
+      this.kyve.url,
+      '--seeds',
+      `${producer.nodeId}@${producer.p2pHostPort}`,
+      '--pruning-interval',
+      String(this.timings.pruningIntervalHours),
+      '--abci-endpoint',
+      rpc,
+      '--config',
+      configDir,
+      '--flags',
+      flags,
+    ])
+    const configFile = path.join(configDir, 'config.toml')
+    const config = parseToml(await readFile(configFile, 'utf8')) as Record<string, Record<string, unknown>>
+    config.node = {
+      ...config.node,
+      stopGraceSeconds: 10,
+      output: 'file',
+      logFile: path.join(this.local.logs, `node-${id}.log`),
+    }
+    config.supervision = { ...config.supervision, intervalSeconds: 1, restartBackoffInitialSeconds: 1 }
+    config.http = { ...config.http, enabled: true, listen: `127.0.0.1:${httpPort}` }
+    config.fleet = {
+      ...config.fleet,
+      redisUrl: redis.url,
+      sidecarId: id,
+      reportIntervalSeconds: 1,
+      trackerTimeoutSeconds: this.timings.trackerTimeoutSeconds,
+    }
+    await writeFile(configFile, stringifyToml(config))
+    const args = [this.local.bins.sidecar, 'start', '--config', configDir]
+    const sidecar: SoakSidecar = {
+      id,
+      kind: 'sidecar',
+      pool,
+      args,
+      logFile: this.local.logFile(id),
+      http: `http://127.0.0.1:${httpPort}`,
+      process: this.spawn(id, args),
+      killExpected: false,
+      restarts: 0,
+      rpc,
+      home,
+      configDir,
+    }
+    this.watch(sidecar)
+    await waitForHttp(`${sidecar.http}/livez`, sidecar.process, id)
+    this.sidecars.push(sidecar)
+  }
+
+  /**
+   * SIGKILLs the member's own process (not its group: a sidecar's node survives it, as it may under systemd with
+   * `KillMode=process`, and the restarted sidecar must cope), waits for the exit, starts the same command again
+   * and waits for its HTTP API.
+   */
+  async killAndRestart(member: Member): Promise<void> {
+    member.killExpected = true
+    member.process.kill('SIGKILL')
+    await member.process.exit()
+    member.killExpected = false
+    member.process = this.spawn(member.id, member.args)
+    member.restarts++
+    this.watch(member)
+    await waitForHttp(`${member.http}/livez`, member.process, member.id)
+  }
+
+  /** The sidecars first (each stops its node), then the trackers, then LocalFleet's own (producer, KYVE, Redis). */
+  async stop(say: (line: string) => void): Promise<void> {
+    const stopOne = async (member: Member, graceMs: number) => {
+      member.killExpected = true
+      say(`${member.id}: exit ${await member.process.stop(graceMs)}`)
+    }
+    await Promise.all(this.sidecars.map((s) => stopOne(s, 30_000)))
+    await Promise.all(this.trackers.map((t) => stopOne(t, 15_000)))
+    await this.local.stop(say)
+  }
+
+  private spawn(name: string, args: string[]): ManagedProcess {
+    return new ManagedProcess(name, process.execPath, args, this.local.logFile(name), {}, { group: true })
+  }
+
+  private watch(member: Member): void {
+    const proc = member.process
+    void proc.exit().then((exit) => {
+      if (member.process === proc && !member.killExpected) this.onUnexpectedExit(member, exit)
+    })
+  }
+
+  private need<T>(value: T | null): T {
+    if (value === null) throw new Error('SoakFleet: LocalFleet was not started')
+    return value
+  }
+}

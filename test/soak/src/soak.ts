@@ -1,0 +1,237 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { FLEET_THRESHOLDS } from '@ghostfleet/devnet'
+import { requireRedisServer } from '@ghostfleet/testkit'
+import { unsettled } from './checkers/convergence.js'
+import { FaultInjector, type FaultRecord } from './fault-injector.js'
+import { Ledger, type Violation } from './ledger.js'
+import { leftoverProcesses } from './leftovers.js'
+import { PoolDriver, SOAK_POOL_CYCLE } from './pool-driver.js'
+import { RedisObserver } from './redis-snapshot.js'
+import { formatTable, type SoakReport, summaryLine } from './report.js'
+import { type RssSeries, rssKb } from './rss.js'
+import { CACHE_WINDOW, Sampler } from './sampler.js'
+import { FAULT_KINDS, type FaultKind, planFaults } from './schedule.js'
+import { type Member, SOAK_TIMINGS, SoakFleet } from './soak-fleet.js'
+
+export interface SoakOptions {
+  seed: number
+  durationSeconds: number
+  /** Where the JSON report goes. */
+  reportFile: string
+  /** Keep the work directory (homes, configs, logs) afterwards; it is always kept when there are violations. */
+  keep: boolean
+  say: (line: string) => void
+}
+
+/** Time after the last fault within which every sidecar must settle where the hysteresis puts it. */
+export const CONVERGENCE_BOUND_MS = 90_000
+const SAMPLE_EVERY_MS = 1_000
+const RSS_EVERY_MS = 5_000
+
+/**
+ * Runs one soak: the fleet, the seeded fault schedule, the pool cycles and the checkers; then convergence, a clean
+ * stop, the search for processes left behind, and the report.
+ */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  requireRedisServer()
+  const { seed, say } = options
+  const durationMs = options.durationSeconds * 1000
+  const dir = await mkdtemp(path.join(os.tmpdir(), `ghostfleet-soak-${seed}-`))
+  const startedAt = new Date()
+  let t0 = Date.now()
+  const ledger = new Ledger(
+    seed,
+    () => t0,
+    (v: Violation) => say(`VIOLATION ${v.checker} at +${v.atMs} ms: ${v.detail}`),
+  )
+  let stopping = false
+  let fleet: SoakFleet | null = null
+  const restarting = new Set<string>()
+  const onUnexpectedExit = (member: Member, exit: number | string) => {
+    if (stopping) return
+    ledger.violate('liveness', `${member.id} exited (${exit}) although the schedule did not kill it`)
+    // Play systemd: start it again, once per exit (a restart that fails is one more violation, not a loop).
+    if (restarting.has(member.id)) return
+    restarting.add(member.id)
+    void fleet
+      ?.killAndRestart(member)
+      .catch((error: unknown) =>
+        ledger.violate('liveness', `${member.id} did not come back: ${String(error)}`),
+      )
+      .finally(() => restarting.delete(member.id))
+  }
+  say(`soak: seed ${seed}, ${options.durationSeconds} s, work dir ${dir}`)
+  fleet = await SoakFleet.start(dir, SOAK_TIMINGS, onUnexpectedExit, say)
+  const redisUrl = fleet.local.redis?.url ?? ''
+  const redisPort = fleet.local.redis?.port ?? null
+  const observer = new RedisObserver(redisUrl)
+  const sampler = new Sampler(fleet, ledger, observer)
+  const injector = new FaultInjector(fleet, sampler, ledger, say)
+  const driver = new PoolDriver(fleet.kyve, fleet.pools, SOAK_POOL_CYCLE)
+  const rss: RssSeries[] = [...fleet.sidecars, ...fleet.trackers].map((m) => ({
+    id: m.id,
+    kind: m.kind,
+    points: [],
+  }))
+  const schedule = planFaults({
+    seed,
+    durationMs,
+    sidecars: fleet.sidecars.length,
+    pools: fleet.pools.length,
+    warmupMs: Math.min(20_000, durationMs / 6),
+    quietMs: Math.min(60_000, durationMs / 3),
+    gapMs: [5_000, 15_000],
+  })
+  say(`schedule: ${schedule.length} faults planned`)
+  const records: FaultRecord[] = []
+  const notes: string[] = []
+  let convergedAfterMs: number | null = null
+  t0 = Date.now()
+  const elapsed = () => Date.now() - t0
+
+  let sampling = true
+  const samplingLoop = (async () => {
+    let lastRss = -RSS_EVERY_MS
+    while (sampling) {
+      const roundStart = Date.now()
+      try {
+        await sampler.round()
+        if (!stopping) await driver.apply(elapsed())
+      } catch (error) {
+        say(`sampling round failed: ${String(error)}`)
+      }
+      if (Date.now() - lastRss >= RSS_EVERY_MS) {
+        lastRss = Date.now()
+        const members = fleet ? [...fleet.sidecars, ...fleet.trackers] : []
+        for (const member of members) {
+          const kb = await rssKb(member.process.pid)
+          if (kb !== null) rss.find((s) => s.id === member.id)?.points.push([elapsed(), kb])
+        }
+      }
+      // The sampling pace, not a wait for anything.
+      await delay(Math.max(0, SAMPLE_EVERY_MS - (Date.now() - roundStart)))
+    }
+  })()
+
+  try {
+    const running: Array<Promise<void>> = []
+    for (const fault of schedule) {
+      await delay(Math.max(0, fault.atMs - elapsed()))
+      const at = elapsed()
+      running.push(
+        injector.inject(fault, at).then(
+          (record) => void records.push(record),
+          (error: unknown) => {
+            say(`fault ${fault.kind} failed: ${String(error)}`)
+            records.push({ atMs: at, kind: fault.kind, target: '-', outcome: 'skipped', note: String(error) })
+          },
+        ),
+      )
+    }
+    await Promise.all(running)
+    await delay(Math.max(0, durationMs - elapsed()))
+    const lastFaultAt = elapsed()
+    await driver.release()
+    say(
+      `+${(lastFaultAt / 1000).toFixed(1)}s faults over, pools released; waiting for convergence (bound ${CONVERGENCE_BOUND_MS} ms)`,
+    )
+    convergedAfterMs = await awaitConvergence(sampler, fleet, lastFaultAt, elapsed)
+    ledger.check(
+      'convergence',
+      convergedAfterMs === null
+        ? `not converged within ${CONVERGENCE_BOUND_MS} ms of the last fault: ${describeUnsettled(sampler, fleet)}`
+        : null,
+    )
+  } finally {
+    stopping = true
+    sampling = false
+    await samplingLoop
+    observer.close()
+    await fleet.stop(() => {})
+    const left = await leftoverProcesses(dir, redisPort)
+    ledger.check(
+      'liveness',
+      left.length === 0
+        ? null
+        : `processes left after the stop: ${left.map((p) => `${p.pid} ${p.cmdline.slice(0, 120)}`).join('; ')}`,
+    )
+    for (const leftover of left) {
+      try {
+        process.kill(leftover.pid, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  if (sampler.booksSeen.size === 0)
+    notes.push(
+      'no node had address book entries in normal mode: the address-book check had nothing to compare',
+    )
+  const byKind = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>
+  for (const record of records) if (record.outcome === 'injected') byKind[record.kind]++
+  records.sort((a, b) => a.atMs - b.atMs)
+  const byPool = Object.fromEntries(fleet.pools.map((p) => [String(p), sampler.availability.percent(p)]))
+  const report: SoakReport = {
+    seed,
+    durationSeconds: options.durationSeconds,
+    dir,
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    faults: {
+      injected: records.filter((r) => r.outcome === 'injected').length,
+      skipped: records.filter((r) => r.outcome === 'skipped').length,
+      byKind,
+      log: records,
+    },
+    checks: { total: ledger.totalChecks(), byChecker: { ...ledger.checks } },
+    violations: ledger.violations,
+    availability: {
+      cacheWindow: CACHE_WINDOW,
+      byPool,
+      samplesByPool: Object.fromEntries(fleet.pools.map((p) => [String(p), sampler.availability.samples(p)])),
+      min: Math.min(...Object.values(byPool)),
+    },
+    convergence: { boundMs: CONVERGENCE_BOUND_MS, tookMs: convergedAfterMs },
+    rss,
+    notes,
+  }
+  await writeFile(options.reportFile, `${JSON.stringify(report, null, 2)}\n`)
+  say(formatTable(report))
+  say(`report: ${options.reportFile}`)
+  if (report.violations.length === 0 && !options.keep) await rm(dir, { recursive: true, force: true })
+  say(summaryLine(report))
+  return report
+}
+
+/** Polls the sampler's rounds until every sidecar has settled, or the bound after the last fault passes. */
+async function awaitConvergence(
+  sampler: Sampler,
+  fleet: SoakFleet,
+  lastFaultAt: number,
+  elapsed: () => number,
+): Promise<number | null> {
+  let seenRound = sampler.rounds
+  while (elapsed() - lastFaultAt <= CONVERGENCE_BOUND_MS) {
+    if (sampler.rounds > seenRound) {
+      seenRound = sampler.rounds
+      if (describeUnsettled(sampler, fleet) === '') return elapsed() - lastFaultAt
+    }
+    await delay(100)
+  }
+  return null
+}
+
+function describeUnsettled(sampler: Sampler, fleet: SoakFleet): string {
+  return fleet.sidecars
+    .map((s) => {
+      const sample = sampler.latest.get(s.id)
+      const why = sample ? unsettled(sample, sampler.poolHeight(s.pool), FLEET_THRESHOLDS) : 'never sampled'
+      return why === null ? '' : `${s.id}: ${why}`
+    })
+    .filter((line) => line !== '')
+    .join('; ')
+}
