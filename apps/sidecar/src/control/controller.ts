@@ -10,6 +10,7 @@ import { DataDirSampler } from './data-dir-sampler.js'
 import type { Decision, DecisionSource } from './decision-source.js'
 import { ErrorRing, type RecordedError } from './error-ring.js'
 import { GhostEntryBackoff } from './ghost-entry-backoff.js'
+import { Heartbeat } from './heartbeat.js'
 import { reconcileAddressBook, switchMode } from './mode-switch.js'
 import type { AddressBookKeeper, NodeLifecycle } from './node-lifecycle.js'
 import { type NodeObservation, observeNode } from './node-observer.js'
@@ -18,6 +19,7 @@ import { shownPool } from './pool-snapshot.js'
 import { guardPruneHeight } from './prune-guard.js'
 import { type PruneResultLike, type PruneRun, runPrune } from './prune-operation.js'
 import { nextPruneDueAt, retryAfterFailureMs } from './prune-schedule.js'
+import { PruneVerification } from './prune-verification.js'
 import { publishTickMetrics } from './tick-metrics.js'
 
 export type { RecordedError } from './error-ring.js'
@@ -110,11 +112,12 @@ export class Controller {
   private lastTickAt: number | null = null
   private lastPruneRun: PruneRun | null = null
   private pruneInProgress: { height: number; since: number } | null = null
-  private pendingVerification: { height: number; since: number } | null = null
   private readonly errors: ErrorRing
   private readonly ghostEntry = new GhostEntryBackoff()
   private readonly conditions: ConditionLog
   private readonly dataDir: DataDirSampler
+  private readonly verification: PruneVerification
+  private readonly heartbeat: Heartbeat
 
   constructor(
     private readonly options: ControllerOptions,
@@ -122,6 +125,8 @@ export class Controller {
   ) {
     this.errors = new ErrorRing(deps.now)
     this.conditions = new ConditionLog(deps.log)
+    this.verification = new PruneVerification({ metrics: deps.metrics, log: deps.log, errors: this.errors })
+    this.heartbeat = new Heartbeat(deps.log)
     this.dataDir = new DataDirSampler({
       measure: deps.dataDirBytes,
       everyMs: options.dataSizeEveryMs,
@@ -220,7 +225,7 @@ export class Controller {
         nextDueAt: this.options.pruning.enabled ? this.pruneDueAt(state) : null,
         inProgress: this.pruneInProgress,
         lastRun: this.lastPruneRun,
-        pendingVerification: this.pendingVerification,
+        pendingVerification: this.verification.pending(),
       },
       dataDir: this.dataDir.reading(),
       errors: this.errors.list(),
@@ -333,7 +338,7 @@ export class Controller {
     })
     this.reportNode(node)
     this.reportPool()
-    this.verifyPrune(node)
+    this.verification.check(node)
     this.dataDir.sample()
 
     const state = deps.state.get()
@@ -357,7 +362,14 @@ export class Controller {
       await this.carryOutSwitch(decision)
       return
     }
-    this.heartbeat(node, decision)
+    const fields = {
+      mode: decision.mode,
+      node: node.reachable ? node.appHeight : null,
+      base: node.reachable ? node.base : null,
+      pool: shownPool(decision.pool)?.poolHeight ?? null,
+      diff: decision.diff,
+    }
+    this.heartbeat.beat(deps.now(), fields, decision.reason)
     if (decision.pruneToHeight !== null && state.mode === 'ghost') {
       const verdict = guardPruneHeight({
         requested: decision.pruneToHeight,
@@ -483,7 +495,7 @@ export class Controller {
             : `pruned blocks ${r.fromBase}..${r.toBase - 1} (${r.blocksPruned} blocks, ` +
                 `${r.bytesBefore} → ${r.bytesAfter} bytes) in ${Math.round(r.durationMs)} ms; node restarted`,
         )
-        this.pendingVerification = { height, since: deps.now() }
+        this.verification.expect(height, deps.now())
         this.dataDir.invalidate()
       }
       if (run.startError) this.errors.record('node-start', run.startError)
@@ -494,24 +506,6 @@ export class Controller {
       this.pruneInProgress = null
       if (this.activity === 'pruning') this.activity = 'idle'
     }
-  }
-
-  private lastHeartbeatAt = 0
-
-  /** One info line a minute with the numbers (supervysor logged them every tick); every tick at debug. */
-  private heartbeat(node: NodeObservation, decision: Decision): void {
-    const now = this.deps.now()
-    const fields = {
-      mode: decision.mode,
-      node: node.reachable ? node.appHeight : null,
-      base: node.reachable ? node.base : null,
-      pool: shownPool(decision.pool)?.poolHeight ?? null,
-      diff: decision.diff,
-    }
-    if (now - this.lastHeartbeatAt >= 60_000) {
-      this.lastHeartbeatAt = now
-      this.deps.log.info(fields, decision.reason)
-    } else this.deps.log.debug(fields, decision.reason)
   }
 
   private refusePrune(reason: string, detail: string): void {
@@ -526,27 +520,6 @@ export class Controller {
         key: reason,
       },
     )
-  }
-
-  /** After a prune: once the node answers, its base must be the prune height. */
-  private verifyPrune(node: NodeObservation): void {
-    const pending = this.pendingVerification
-    if (pending === null || !node.reachable) return
-    this.pendingVerification = null
-    if (node.base === pending.height) {
-      this.deps.metrics.pruneVerifications.inc({ outcome: 'match' })
-      this.deps.log.info(
-        { base: node.base },
-        'prune verified: /status earliest_block_height equals the prune height',
-      )
-      return
-    }
-    this.deps.metrics.pruneVerifications.inc({ outcome: 'mismatch' })
-    const message =
-      `after pruning to ${pending.height} the node reports earliest_block_height ${node.base}: the node's view ` +
-      'does not match the prune; check its data directory and logs'
-    this.errors.record('prune', new Error(message))
-    this.deps.log.error({ expected: pending.height, base: node.base }, message)
   }
 
   private reportNode(node: NodeObservation): void {
