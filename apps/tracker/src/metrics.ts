@@ -52,12 +52,15 @@ export interface TrackerMetricsSource {
   redisConnected(): boolean
   writeBacklog(): number
   /** Consul against Redis; null (or absent) when Consul is not configured. */
-  discovery?(): {
-    consul: string | null
-    consulUp: boolean | null
-    registeredButSilent: readonly string[]
-    reportingButUnregistered: readonly string[]
-  } | null
+  discovery?(): DiscoveryMetricsView | null
+}
+
+/** Consul's list of sidecars against the sidecars reporting on Redis. */
+export interface DiscoveryMetricsView {
+  consul: string | null
+  consulUp: boolean | null
+  registeredButSilent: readonly string[]
+  reportingButUnregistered: readonly string[]
 }
 
 export type CommandOutcome = 'issued' | 'done' | 'timeout' | 'refused' | 'dropped'
@@ -83,92 +86,105 @@ export class TrackerMetrics {
     ) => {
       for (const pool of source.pools()) fn(pool, { chain: pool.chainId, pool: String(pool.poolId) })
     }
-    createGauge(r, {
-      name: 'ghostfleet_tracker_leader',
-      help: '1 while this tracker leads (writes desired states), 0 while it stands by.',
-      collect(this: Gauge) {
-        this.set(source.isLeader() ? 1 : 0)
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_leader_epoch',
-      help: 'The leader epoch this tracker writes under; 0 while standing by.',
-      collect(this: Gauge) {
-        this.set(source.epoch() ?? 0)
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_redis_connected',
-      help: '1 while the main Redis connection is ready.',
-      collect(this: Gauge) {
-        this.set(source.redisConnected() ? 1 : 0)
-      },
-    })
+    const scalarGauge = (name: string, help: string, value: () => number) =>
+      createGauge(r, {
+        name,
+        help,
+        collect(this: Gauge) {
+          this.set(value())
+        },
+      })
     // Labelled with the agent's URL (one series) so that without Consul the series are absent rather than 0:
     // "no Consul" must not read as "Consul down". Before the first listing they are absent too.
-    createGauge(r, {
-      name: 'ghostfleet_tracker_consul_up',
-      help: '1 while the last listing of sidecars from Consul succeeded, 0 while Consul is unreachable; absent without --consul.',
-      labelNames: ['consul'],
-      collect(this: Gauge<'consul'>) {
-        this.reset()
-        const view = source.discovery?.() ?? null
-        if (view !== null && view.consul !== null && view.consulUp !== null)
-          this.set({ consul: view.consul ?? '' }, view.consulUp ? 1 : 0)
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_sidecars_registered_but_silent',
-      help: 'Sidecars registered in Consul but not reporting on Redis (crashed, partitioned or misconfigured).',
-      labelNames: ['consul'],
-      collect(this: Gauge<'consul'>) {
-        this.reset()
-        const view = source.discovery?.() ?? null
-        if (view !== null && view.consul !== null && view.consulUp !== null)
-          this.set({ consul: view.consul ?? '' }, view.registeredButSilent.length)
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_sidecars_reporting_but_unregistered',
-      help: 'Sidecars reporting on Redis but not registered in Consul (Prometheus does not scrape them).',
-      labelNames: ['consul'],
-      collect(this: Gauge<'consul'>) {
-        this.reset()
-        const view = source.discovery?.() ?? null
-        if (view !== null && view.consul !== null && view.consulUp !== null) {
-          this.set({ consul: view.consul ?? '' }, view.reportingButUnregistered.length)
-        }
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_desired_write_backlog',
-      help: 'Desired-state writes in flight or waiting for a write slot.',
-      collect(this: Gauge) {
-        this.set(source.writeBacklog())
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_height',
-      help: 'The latest validated height of the pool (current_key) the tracker fetched.',
-      labelNames: poolLabels,
-      collect(this: Gauge<'chain' | 'pool'>) {
-        this.reset()
-        forEachPool((pool, labels) => {
-          if (pool.poolHeight !== null) this.set(labels, pool.poolHeight)
-        })
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_height_age_seconds',
-      help: 'Seconds since the pool height was fetched; decisions hold when it exceeds maxPoolAgeSeconds.',
-      labelNames: poolLabels,
-      collect(this: Gauge<'chain' | 'pool'>) {
-        this.reset()
-        forEachPool((pool, labels) => {
-          if (pool.poolHeightAgeSeconds !== null) this.set(labels, pool.poolHeightAgeSeconds)
-        })
-      },
-    })
+    const consulGauge = (name: string, help: string, value: (view: DiscoveryMetricsView) => number) =>
+      createGauge(r, {
+        name,
+        help,
+        labelNames: ['consul'],
+        collect(this: Gauge<'consul'>) {
+          this.reset()
+          const view = source.discovery?.() ?? null
+          if (view !== null && view.consul !== null && view.consulUp !== null) {
+            this.set({ consul: view.consul }, value(view))
+          }
+        },
+      })
+    /** One series per pool; a pool whose value is null (not known yet) has none. */
+    const poolGauge = (name: string, help: string, value: (pool: PoolMetricsSnapshot) => number | null) =>
+      createGauge(r, {
+        name,
+        help,
+        labelNames: poolLabels,
+        collect(this: Gauge<'chain' | 'pool'>) {
+          this.reset()
+          forEachPool((pool, labels) => {
+            const v = value(pool)
+            if (v !== null) this.set(labels, v)
+          })
+        },
+      })
+    /** Per pool, the lowest and highest over its reporting sidecars (`stat` = min | max). */
+    const poolRangeGauge = (
+      name: string,
+      help: string,
+      range: (pool: PoolMetricsSnapshot) => { min: number | null; max: number | null },
+    ) =>
+      createGauge(r, {
+        name,
+        help,
+        labelNames: [...poolLabels, 'stat'] as const,
+        collect(this: Gauge<'chain' | 'pool' | 'stat'>) {
+          this.reset()
+          forEachPool((pool, labels) => {
+            const { min, max } = range(pool)
+            if (min !== null) this.set({ ...labels, stat: 'min' }, min)
+            if (max !== null) this.set({ ...labels, stat: 'max' }, max)
+          })
+        },
+      })
+    scalarGauge(
+      'ghostfleet_tracker_leader',
+      '1 while this tracker leads (writes desired states), 0 while it stands by.',
+      () => (source.isLeader() ? 1 : 0),
+    )
+    scalarGauge(
+      'ghostfleet_tracker_leader_epoch',
+      'The leader epoch this tracker writes under; 0 while standing by.',
+      () => source.epoch() ?? 0,
+    )
+    scalarGauge('ghostfleet_tracker_redis_connected', '1 while the main Redis connection is ready.', () =>
+      source.redisConnected() ? 1 : 0,
+    )
+    consulGauge(
+      'ghostfleet_tracker_consul_up',
+      '1 while the last listing of sidecars from Consul succeeded, 0 while Consul is unreachable; absent without --consul.',
+      (view) => (view.consulUp ? 1 : 0),
+    )
+    consulGauge(
+      'ghostfleet_tracker_sidecars_registered_but_silent',
+      'Sidecars registered in Consul but not reporting on Redis (crashed, partitioned or misconfigured).',
+      (view) => view.registeredButSilent.length,
+    )
+    consulGauge(
+      'ghostfleet_tracker_sidecars_reporting_but_unregistered',
+      'Sidecars reporting on Redis but not registered in Consul (Prometheus does not scrape them).',
+      (view) => view.reportingButUnregistered.length,
+    )
+    scalarGauge(
+      'ghostfleet_tracker_desired_write_backlog',
+      'Desired-state writes in flight or waiting for a write slot.',
+      () => source.writeBacklog(),
+    )
+    poolGauge(
+      'ghostfleet_tracker_pool_height',
+      'The latest validated height of the pool (current_key) the tracker fetched.',
+      (pool) => pool.poolHeight,
+    )
+    poolGauge(
+      'ghostfleet_tracker_pool_height_age_seconds',
+      'Seconds since the pool height was fetched; decisions hold when it exceeds maxPoolAgeSeconds.',
+      (pool) => pool.poolHeightAgeSeconds,
+    )
     createGauge(r, {
       name: 'ghostfleet_tracker_pool_sidecars',
       help: 'Reporting sidecars of the pool by the mode they report.',
@@ -181,66 +197,36 @@ export class TrackerMetrics {
         })
       },
     })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_sidecars_silent',
-      help: 'Sidecars of the pool that stopped reporting (unknown state; they count as unavailable).',
-      labelNames: poolLabels,
-      collect(this: Gauge<'chain' | 'pool'>) {
-        this.reset()
-        forEachPool((pool, labels) => this.set(labels, pool.silent))
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_node_height',
-      help: 'Lowest and highest node height among the reporting sidecars of the pool.',
-      labelNames: [...poolLabels, 'stat'] as const,
-      collect(this: Gauge<'chain' | 'pool' | 'stat'>) {
-        this.reset()
-        forEachPool((pool, labels) => {
-          if (pool.minNodeHeight !== null) this.set({ ...labels, stat: 'min' }, pool.minNodeHeight)
-          if (pool.maxNodeHeight !== null) this.set({ ...labels, stat: 'max' }, pool.maxNodeHeight)
-        })
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_lag_blocks',
-      help: 'Node height minus pool height (how far the pool lags the node), lowest and highest over the pool.',
-      labelNames: [...poolLabels, 'stat'] as const,
-      collect(this: Gauge<'chain' | 'pool' | 'stat'>) {
-        this.reset()
-        forEachPool((pool, labels) => {
-          if (pool.minLag !== null) this.set({ ...labels, stat: 'min' }, pool.minLag)
-          if (pool.maxLag !== null) this.set({ ...labels, stat: 'max' }, pool.maxLag)
-        })
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_unavailable_sidecars',
-      help: 'Sidecars of the pool counted against its availability budget (restarting, pruning, silent, commanded).',
-      labelNames: poolLabels,
-      collect(this: Gauge<'chain' | 'pool'>) {
-        this.reset()
-        forEachPool((pool, labels) => this.set(labels, pool.unavailable))
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_max_unavailable',
-      help: 'The availability budget of the pool (maxUnavailable).',
-      labelNames: poolLabels,
-      collect(this: Gauge<'chain' | 'pool'>) {
-        this.reset()
-        forEachPool((pool, labels) => this.set(labels, pool.maxUnavailable))
-      },
-    })
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_commands_in_flight',
-      help: 'Mode switches and prunes the tracker gave sidecars of the pool that are not finished yet.',
-      labelNames: poolLabels,
-      collect(this: Gauge<'chain' | 'pool'>) {
-        this.reset()
-        forEachPool((pool, labels) => this.set(labels, pool.commandsInFlight))
-      },
-    })
+    poolGauge(
+      'ghostfleet_tracker_pool_sidecars_silent',
+      'Sidecars of the pool that stopped reporting (unknown state; they count as unavailable).',
+      (pool) => pool.silent,
+    )
+    poolRangeGauge(
+      'ghostfleet_tracker_pool_node_height',
+      'Lowest and highest node height among the reporting sidecars of the pool.',
+      (pool) => ({ min: pool.minNodeHeight, max: pool.maxNodeHeight }),
+    )
+    poolRangeGauge(
+      'ghostfleet_tracker_pool_lag_blocks',
+      'Node height minus pool height (how far the pool lags the node), lowest and highest over the pool.',
+      (pool) => ({ min: pool.minLag, max: pool.maxLag }),
+    )
+    poolGauge(
+      'ghostfleet_tracker_pool_unavailable_sidecars',
+      'Sidecars of the pool counted against its availability budget (restarting, pruning, silent, commanded).',
+      (pool) => pool.unavailable,
+    )
+    poolGauge(
+      'ghostfleet_tracker_pool_max_unavailable',
+      'The availability budget of the pool (maxUnavailable).',
+      (pool) => pool.maxUnavailable,
+    )
+    poolGauge(
+      'ghostfleet_tracker_pool_commands_in_flight',
+      'Mode switches and prunes the tracker gave sidecars of the pool that are not finished yet.',
+      (pool) => pool.commandsInFlight,
+    )
     this.kyveRequests = createCounter(r, {
       name: 'ghostfleet_tracker_kyve_requests_total',
       help: 'Requests to KYVE REST endpoints by endpoint and outcome.',
