@@ -7,7 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { sidecarCli } from './helpers/cli.js'
 import { nodeStatus, SimNet, testConfig } from './helpers/simnet.js'
 
-/* `start` exits non-zero only for local fatal errors, each with a message that says what to fix. */
+/*
+ * `start` exits non-zero only for local fatal errors, each with a message that says what to fix: 2 for a
+ * configuration problem (nothing started, a restart cannot help), 1 for anything else (`EXIT_CODES` in core).
+ */
 
 let simnet: SimNet | undefined
 afterEach(async () => {
@@ -27,15 +30,15 @@ async function setup() {
 }
 
 describe('ghostfleet-sidecar start: local fatal errors', () => {
-  it('exits 1 without a config, with an invalid config, and with a corrupt state file', async () => {
+  it('exits 2 without a config and with an invalid config, 1 with a corrupt state file', async () => {
     const { net, configDir, config } = await setup()
     const none = await sidecarCli(['start', '--config', configDir])
-    expect(none.code).toBe(1)
+    expect(none.code).toBe(2)
     expect(none.stderr).toMatch(/config\.toml does not exist\. Create it with `ghostfleet-sidecar init/)
 
     await net.writeConfig(configDir, { ...config, pool: { ...config.pool, poolId: -1 } })
     const invalid = await sidecarCli(['start', '--config', configDir])
-    expect(invalid.code).toBe(1)
+    expect(invalid.code).toBe(2)
     expect(invalid.stderr).toMatch(/pool\.poolId: expected an integer ≥ 0, got -1/)
 
     await net.writeConfig(configDir, config)

@@ -2,14 +2,14 @@
  * Where a Ghostfleet process finds its local Consul agent: `--consul URL` or `GHOSTFLEET_CONSUL_URL`, and the ACL
  * token from `GHOSTFLEET_CONSUL_TOKEN`. Shared by the sidecar and the tracker so both accept and reject the same.
  */
-import { redactUrl } from '@ghostfleet/core'
+import { ConfigError, redactUrl } from '@ghostfleet/core'
 import { z } from 'zod'
 
 export const CONSUL_URL_ENV = 'GHOSTFLEET_CONSUL_URL'
 export const CONSUL_TOKEN_ENV = 'GHOSTFLEET_CONSUL_TOKEN'
 
 /** A Consul flag or variable that cannot be used; nothing was started. */
-export class ConsulSettingsError extends Error {
+export class ConsulSettingsError extends ConfigError {
   override readonly name = 'ConsulSettingsError'
 }
 

@@ -1,6 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { writeFileAtomic } from '@ghostfleet/cometbft'
+import { REDIS_URL_ENV } from '@ghostfleet/coordination'
 import {
+  ConfigError,
   parseWith,
   type SidecarConfig,
   type SidecarConfigInput,
@@ -11,7 +13,7 @@ import { parse as parseToml, stringify, TomlError } from 'smol-toml'
 import { configFilePath } from './config-dir.js'
 
 /** No config file yet: the operator has to run `init` first. */
-export class ConfigNotFoundError extends Error {
+export class ConfigNotFoundError extends ConfigError {
   override readonly name = 'ConfigNotFoundError'
   constructor(readonly file: string) {
     super(
@@ -21,11 +23,9 @@ export class ConfigNotFoundError extends Error {
   }
 }
 
-/** Environment variables that override the file (secrets stay out of it). */
-export const REDIS_URL_ENV = 'GHOSTFLEET_REDIS_URL'
-
 /**
- * Reads and validates `<configDir>/config.toml`. Every problem is reported with its key and value
+ * Reads and validates `<configDir>/config.toml`, with `GHOSTFLEET_REDIS_URL` from `env` in place of
+ * `fleet.redisUrl` (a secret may stay out of the file). Every problem is reported with its key and value
  * ({@link ValidationError}); nothing is defaulted silently except what the schema documents.
  *
  * @throws {@link ConfigNotFoundError} | {@link ValidationError}

@@ -10,7 +10,7 @@ import type { MemberActivity, Thresholds } from '@ghostfleet/core'
 import type { Logger, Registry } from '@ghostfleet/telemetry'
 import type { ControllerSnapshot } from '../control/controller.js'
 import { type LocalDeciderOptions, LocalDecisionSource } from '../control/local-decider.js'
-import type { PoolAnswer, PoolSource } from '../control/pool-poller.js'
+import type { PoolRefresher, PoolSource } from '../control/pool-refresher.js'
 import type { SidecarState } from '../state/sidecar-state.js'
 import { createFleetMetrics, type FleetMetrics } from './fleet-metrics.js'
 import { FleetPoolSource } from './fleet-pool-source.js'
@@ -43,7 +43,7 @@ export interface ControllerLink {
 }
 
 export interface DecisionDeps {
-  poller: { latest(): PoolAnswer | null; refresh(): Promise<void> }
+  pool: Pick<PoolRefresher, 'take'>
   state: { get(): SidecarState; update(change: Partial<SidecarState>): Promise<SidecarState> }
   intervalMs: number
 }
@@ -54,10 +54,9 @@ const iso = (ms: number | null | undefined): string | null =>
 /**
  * The sidecar's fleet mode, enabled by a Redis URL: one fail-fast Redis connection, the pool source that reads
  * the tracker's published pool progress ({@link FleetPoolSource}), the tracker-driven decision source with its
- * local fallback ({@link TrackerDecisionSource}), the reporter, and the wake-up subscription. `commands/start.ts`
- * wires it in three places: the poller's source, the controller's decision source, and {@link FleetMode.start}
- * once the controller runs. Closing the decision source (the controller does, after the node stopped) closes
- * everything here.
+ * local fallback ({@link TrackerDecisionSource}), the reporter, and the wake-up subscription. It owns all of them
+ * and closes them itself ({@link FleetMode.close}); the `Sidecar` calls that after the node stopped, so the last
+ * reports show the stop.
  */
 export class FleetMode {
   readonly redis: RedisClient
@@ -95,10 +94,7 @@ export class FleetMode {
    * answers of the sidecar's own KYVE client (the tracker's published record is not trusted for decisions).
    */
   decisionSource(localOptions: LocalDeciderOptions, deps: DecisionDeps): TrackerDecisionSource {
-    const local = new LocalDecisionSource({
-      ...localOptions,
-      pool: { latest: () => this.poolSource.ownLatest() },
-    })
+    const local = new LocalDecisionSource(localOptions)
     this.state = deps.state
     this.decisions = new TrackerDecisionSource({
       redis: this.redis,
@@ -106,7 +102,7 @@ export class FleetMode {
       fleetKey: this.options.settings.fleetKey,
       trackerTimeoutMs: this.options.settings.trackerTimeoutMs,
       local,
-      poller: deps.poller,
+      takeOwnPool: (waitMs) => deps.pool.take(waitMs, this.poolSource.own),
       poolSource: this.poolSource,
       state: deps.state,
       metrics: this.metrics,
@@ -114,7 +110,6 @@ export class FleetMode {
       maxPoolAgeMs: localOptions.maxPoolAgeMs,
       pruning: localOptions.pruning,
       ownViewWaitMs: deps.intervalMs,
-      onClose: () => this.close(),
     })
     return this.decisions
   }

@@ -7,11 +7,11 @@ import {
   parseRedisUrl,
   redactRedisUrl,
 } from '@ghostfleet/coordination'
-import type { SidecarConfig } from '@ghostfleet/core'
+import { ConfigError, type SidecarConfig } from '@ghostfleet/core'
 import { isSidecarId, sidecarIdFromHostname } from './sidecar-id.js'
 
 /** Fleet mode cannot start as configured (a bad `--redis` URL, a bad fleet key). Nothing was started. */
-export class FleetConfigError extends Error {
+export class FleetConfigError extends ConfigError {
   override readonly name = 'FleetConfigError'
 }
 
