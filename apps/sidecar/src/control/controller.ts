@@ -11,15 +11,17 @@ import type { Decision, DecisionSource } from './decision-source.js'
 import { ErrorRing, type RecordedError } from './error-ring.js'
 import { GhostEntryBackoff } from './ghost-entry-backoff.js'
 import { Heartbeat } from './heartbeat.js'
-import { reconcileAddressBook, switchMode } from './mode-switch.js'
+import { switchMode } from './mode-switch.js'
 import type { AddressBookKeeper, NodeLifecycle } from './node-lifecycle.js'
 import { type NodeObservation, observeNode } from './node-observer.js'
+import { NodeRestarts } from './node-restarts.js'
 import type { PoolRefresher, PoolRefresherStatus } from './pool-refresher.js'
 import { shownPool } from './pool-snapshot.js'
 import { guardPruneHeight } from './prune-guard.js'
 import { type PruneResultLike, type PruneRun, runPrune } from './prune-operation.js'
 import { nextPruneDueAt, retryAfterFailureMs } from './prune-schedule.js'
 import { PruneVerification } from './prune-verification.js'
+import { TickLoop } from './tick-loop.js'
 import { publishTickMetrics } from './tick-metrics.js'
 
 export type { RecordedError } from './error-ring.js'
@@ -103,8 +105,8 @@ export interface ControllerSnapshot {
 
 export class Controller {
   private activity: Activity = 'starting'
-  private timer: NodeJS.Timeout | null = null
-  private currentTick: Promise<void> | null = null
+  private readonly loop: TickLoop
+  private readonly restarts: NodeRestarts
   private stopping: Promise<void> | null = null
   private readonly abort = new AbortController()
   private lastNode: NodeObservation | null = null
@@ -127,6 +129,11 @@ export class Controller {
     this.conditions = new ConditionLog(deps.log)
     this.verification = new PruneVerification({ metrics: deps.metrics, log: deps.log, errors: this.errors })
     this.heartbeat = new Heartbeat(deps.log)
+    this.restarts = new NodeRestarts({ ...deps, errors: this.errors, conditions: this.conditions })
+    this.loop = new TickLoop(
+      () => this.tick().catch((error) => this.errors.record('tick', error)),
+      options.intervalMs,
+    )
     this.dataDir = new DataDirSampler({
       measure: deps.dataDirBytes,
       everyMs: options.dataSizeEveryMs,
@@ -152,7 +159,7 @@ export class Controller {
       // Not fatal: the binary may come back (an upgrade in progress); every tick tries again.
       this.errors.record('node-start', error)
     }
-    this.schedule(0)
+    this.loop.start()
   }
 
   /**
@@ -162,9 +169,7 @@ export class Controller {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.abort.abort()
-      if (this.timer) clearTimeout(this.timer)
-      this.timer = null
-      await this.currentTick?.catch(() => undefined)
+      await this.loop.stop()
       this.activity = 'stopping'
       try {
         await this.deps.node.stop()
@@ -179,26 +184,12 @@ export class Controller {
 
   /** Wire `NodeProcess`'s onExit here: crashes are counted and logged with the restart delay. */
   nodeExited(exit: NodeExit): void {
-    this.deps.state.update({ nodePid: null }).catch((error) => this.errors.record('tick', error))
-    if (exit.expected) return
-    this.deps.metrics.nodeRestarts.inc({ reason: 'crash' })
-    this.errors.record(
-      'node',
-      new Error(
-        `node exited unexpectedly (code ${exit.code}, signal ${exit.signal}) after ${Math.round(exit.uptimeMs)} ms; ` +
-          `restarting in ${exit.restartInMs} ms`,
-      ),
-    )
-    this.deps.log.warn(
-      { code: exit.code, signal: exit.signal, uptimeMs: exit.uptimeMs, restartInMs: exit.restartInMs },
-      'node crashed; restarting after backoff',
-    )
+    this.restarts.exited(exit)
   }
 
   /** Wire `NodeProcess`'s onStart here: the pid is persisted so a restarted sidecar can find an orphan. */
   nodeStarted(pid: number): void {
-    this.deps.state.update({ nodePid: pid }).catch((error) => this.errors.record('tick', error))
-    this.deps.log.info({ pid, mode: this.deps.state.get().mode }, 'node started')
+    this.restarts.started(pid)
   }
 
   snapshot(): ControllerSnapshot {
@@ -240,35 +231,12 @@ export class Controller {
     return 'serving'
   }
 
-  private tickSoon = false
-
   /**
    * Runs the next tick now instead of at its scheduled time (fleet mode: the tracker wrote a new desired state);
    * during a tick, right after it. Ticks still never overlap.
    */
   runSoon(): void {
-    if (this.abort.signal.aborted) return
-    if (this.timer === null) {
-      this.tickSoon = true
-      return
-    }
-    clearTimeout(this.timer)
-    this.schedule(0)
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.abort.signal.aborted) return
-    this.timer = setTimeout(() => {
-      this.timer = null
-      this.currentTick = this.tick()
-        .catch((error) => this.errors.record('tick', error))
-        .finally(() => {
-          this.currentTick = null
-          const soon = this.tickSoon
-          this.tickSoon = false
-          this.schedule(soon ? 0 : this.options.intervalMs)
-        })
-    }, delayMs)
+    this.loop.runSoon()
   }
 
   private pruneDueAt(state: SidecarState): number {
@@ -293,30 +261,7 @@ export class Controller {
       return
     }
 
-    if (deps.node.state() === 'stopped') {
-      deps.metrics.nodeRestarts.inc({ reason: 'start_failure' })
-      try {
-        // Whatever stopped it half-way (a failed spawn, a switch whose stop timed out), the address book must
-        // match the persisted mode before a node starts: a ghost node started next to the unstashed book
-        // would overwrite it.
-        const reconciled = await reconcileAddressBook({
-          addressBook: deps.addressBook,
-          state: deps.state,
-          now: deps.now,
-        })
-        if (!reconciled.addressBook.ok) this.errors.record('address-book', reconciled.addressBook.error)
-        if (reconciled.reverted) deps.metrics.setMode('normal')
-        await deps.node.start()
-        this.conditions.clear('node-start')
-      } catch (error) {
-        this.errors.record('node-start', error)
-        this.conditions.report(
-          'node-start',
-          'error',
-          `the node cannot be started: ${(error as Error).message}`,
-        )
-      }
-    }
+    await this.restarts.restartIfStopped()
 
     const pool = (await deps.pool.take(this.options.intervalMs)) ?? deps.pool.snapshot()
     const node = await observeNode(deps.rpc, deps.now, (method, outcome) =>
