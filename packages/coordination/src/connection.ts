@@ -5,7 +5,7 @@ import { InvalidOptionsError } from './errors/invalid-options-error.js'
 import { bindKeySpace, DEFAULT_NAMESPACE, keysOf, keyspace } from './keys.js'
 import { type CoordinationLogger, silentLogger } from './logger.js'
 import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelay } from './reconnect-strategy.js'
-import { parseRedisUrl, REDIS_URL_ENV, redactRedisUrl, redisUrlFromEnv } from './redis-url.js'
+import { parseRedisUrl, redactRedisUrl } from './redis-url.js'
 import { describeIssues } from './zod-issues.js'
 
 /** A connection made by {@link createRedis}: a single Redis (possibly found through Sentinel) or a Cluster. */
@@ -58,11 +58,14 @@ export interface ConnectionStatusEvent {
   error?: string
 }
 
-/** Options for {@link createRedis}. Exactly one of `url`, `sentinels` or `cluster`; `url` defaults to the env. */
+/**
+ * Options for {@link createRedis}. Exactly one of `url`, `sentinels` or `cluster`. The binaries resolve the URL
+ * from their flags, the environment and their config file; this package never reads the environment.
+ */
 export interface CreateRedisOptions {
   /** Who uses the connection (see {@link ConnectionRole}). */
   role: ConnectionRole
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS). @default `$GHOSTFLEET_REDIS_URL` */
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS). */
   url?: string
   /** Sentinel addresses; the master is looked up by {@link CreateRedisOptions.sentinelName}. */
   sentinels?: RedisNode[]
@@ -96,8 +99,6 @@ export interface CreateRedisOptions {
   logger?: CoordinationLogger
   /** Called on every connection event, for metrics and readiness. Must not throw. */
   onStatus?: (event: ConnectionStatusEvent) => void
-  /** Read instead of `process.env` for `GHOSTFLEET_REDIS_URL` (tests). */
-  env?: NodeJS.ProcessEnv
 }
 
 const nodeSchema = z.object(
@@ -144,7 +145,6 @@ const optionsSchema = z.strictObject({
   onStatus: z
     .custom<(event: ConnectionStatusEvent) => void>((value) => typeof value === 'function')
     .optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
 })
 
 type ParsedOptions = z.infer<typeof optionsSchema>
@@ -166,8 +166,7 @@ export function createRedis(options: CreateRedisOptions): RedisClient {
   const parsed = optionsSchema.safeParse(options)
   if (!parsed.success) throw new InvalidOptionsError('createRedis', describeIssues(parsed.error))
   const opts = parsed.data
-  const env = opts.env ?? process.env
-  const url = opts.url ?? (opts.sentinels || opts.cluster ? undefined : redisUrlFromEnv(env))
+  const url = opts.url
   checkLocation(opts, url)
 
   const role = opts.role
@@ -222,7 +221,7 @@ export function createRedis(options: CreateRedisOptions): RedisClient {
       ...(opts.tls ? { tls: {} } : {}),
     })
   } else {
-    const location = parseRedisUrl(url ?? '', opts.url !== undefined ? 'createRedis: url' : REDIS_URL_ENV)
+    const location = parseRedisUrl(url ?? '', 'createRedis: url')
     client = new Redis({
       ...perConnection,
       host: location.host,
@@ -252,7 +251,7 @@ function checkLocation(opts: ParsedOptions, url: string | undefined): void {
   )
   if (given.length === 0) {
     throw new InvalidOptionsError('createRedis', [
-      `no Redis configured: pass url, sentinels or cluster, or set ${REDIS_URL_ENV} (e.g. redis://127.0.0.1:6379)`,
+      'no Redis configured: pass url (e.g. redis://127.0.0.1:6379), sentinels or cluster',
     ])
   }
   if (given.length > 1) {
@@ -276,7 +275,7 @@ function checkLocation(opts: ParsedOptions, url: string | undefined): void {
   // Per-sidecar ACL credentials may come apart from the URL (a password file, GHOSTFLEET_REDIS_PASSWORD), but
   // never from both places: which one would win is not obvious to the operator reading either.
   if (url !== undefined && (opts.username !== undefined || opts.password !== undefined)) {
-    const location = parseRedisUrl(url, opts.url !== undefined ? 'createRedis: url' : REDIS_URL_ENV)
+    const location = parseRedisUrl(url, 'createRedis: url')
     if (location.username !== undefined || location.password !== undefined) {
       throw new InvalidOptionsError('createRedis', [
         `the URL (${redactRedisUrl(url)}) carries credentials and username/password were given too; give them in one place`,

@@ -30,7 +30,7 @@
  * if (desired && compareFencingTokens(desired, applied) > 0) await apply(desired)
  *
  * // Tracker: lead, rebuild, consume, write; every write carries the epoch and is fenced by Redis.
- * const tracker = createRedis({ role: 'tracker' }) // GHOSTFLEET_REDIS_URL
+ * const tracker = createRedis({ role: 'tracker', url: settings.redisUrl })
  * const consumer = new ReportConsumer({ redis: tracker, consumerName: 'tracker-1', onReport: (r) => fleet.update(r) })
  * const election = new LeaderElection({
  *   redis: tracker,

@@ -107,7 +107,9 @@ describe('parseRedisUrl', () => {
 
 describe('createRedis options', () => {
   it.each([
-    [{ role: 'sidecar' as const, env: {} }, 'no Redis configured'],
+    [{ role: 'sidecar' as const }, 'no Redis configured'],
+    // The environment is the binaries' to read (their settings step), never this package's.
+    [{ role: 'sidecar' as const, env: { GHOSTFLEET_REDIS_URL: 'redis://127.0.0.1:1' } }, 'env'],
     [
       { role: 'sidecar' as const, url: 'redis://a', cluster: [{ host: 'b', port: 1 }] },
       'only one of url, sentinels, cluster',
@@ -130,10 +132,10 @@ describe('createRedis options', () => {
     expect(() => createRedis(options as any)).toThrow(reason)
   })
 
-  it('falls back to GHOSTFLEET_REDIS_URL and applies the namespace', async () => {
+  it('connects to the URL and applies the namespace', async () => {
     const redis = createRedis({
       role: 'sidecar',
-      env: { GHOSTFLEET_REDIS_URL: 'redis://127.0.0.1:1' },
+      url: 'redis://127.0.0.1:1',
       keyPrefix: 'staging:',
     })
     expect(redis.options).toMatchObject({ host: '127.0.0.1', port: 1 })
