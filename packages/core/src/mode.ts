@@ -6,6 +6,7 @@
  * restart back and forth around one threshold.
  */
 import { describeValue } from './describe-value.js'
+import { heightProblem } from './input-problems.js'
 import { type Thresholds, thresholdProblems } from './thresholds.js'
 
 export const NODE_MODES = ['normal', 'ghost'] as const
@@ -49,14 +50,8 @@ function position(diff: number): string {
  */
 export function decideMode(input: ModeInput): ModeDecision {
   const { nodeHeight, poolHeight, currentMode, thresholds } = input
-  for (const [name, value] of [
-    ['nodeHeight', nodeHeight],
-    ['poolHeight', poolHeight],
-  ] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new ModeInputError(`${name} must be an integer ≥ 0, got ${describeValue(value)}`)
-    }
-  }
+  const heights = heightProblem({ nodeHeight, poolHeight })
+  if (heights !== null) throw new ModeInputError(heights)
   if (!NODE_MODES.includes(currentMode)) {
     throw new ModeInputError(`currentMode must be "normal" or "ghost", got ${describeValue(currentMode)}`)
   }

@@ -12,6 +12,7 @@
  */
 import { describeValue } from './describe-value.js'
 import { parseHeightKey } from './height-key.js'
+import { heightProblem, positiveNumberProblem } from './input-problems.js'
 
 export type PruneRefusal =
   | 'pool-height-unknown'
@@ -48,10 +49,6 @@ function refuse(reason: PruneRefusal, detail: string): PruneDecision {
   return { prune: false, reason, detail }
 }
 
-function isNonNegativeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
-}
-
 function isTimestamp(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0
 }
@@ -70,16 +67,10 @@ function invalidInput(input: PruneInput): string | null {
     return `pool.fetchedAt must be epoch milliseconds or null, got ${describeValue(fetchedAt)}`
   }
   if (!isTimestamp(input.now)) return `now must be epoch milliseconds, got ${describeValue(input.now)}`
-  const maxAge: unknown = input.maxPoolAgeMs
-  if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge <= 0) {
-    return `maxPoolAgeMs must be a number > 0, got ${describeValue(maxAge)}`
-  }
-  if (!isNonNegativeInteger(input.nodeHeight)) {
-    return `nodeHeight must be an integer ≥ 0, got ${describeValue(input.nodeHeight)}`
-  }
-  if (!isNonNegativeInteger(input.nodeBase)) {
-    return `nodeBase must be an integer ≥ 0, got ${describeValue(input.nodeBase)}`
-  }
+  const problem =
+    positiveNumberProblem({ maxPoolAgeMs: input.maxPoolAgeMs }) ??
+    heightProblem({ nodeHeight: input.nodeHeight, nodeBase: input.nodeBase })
+  if (problem !== null) return problem
   if (input.nodeBase > input.nodeHeight) {
     return `nodeBase ${input.nodeBase} is above nodeHeight ${input.nodeHeight}: the node's view is inconsistent`
   }

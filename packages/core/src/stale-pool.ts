@@ -8,6 +8,7 @@
  * would when KYVE cannot be reached.
  */
 import { describeValue } from './describe-value.js'
+import { heightProblem, positiveNumberProblem } from './input-problems.js'
 import type { NodeMode } from './mode.js'
 
 export interface StalePoolInput {
@@ -54,22 +55,9 @@ export class StalePoolInputError extends Error {
 export function projectStalePool(input: StalePoolInput): StalePoolVerdict {
   const { mode, nodeHeight, poolHeight, poolAgeMs, maxBundleSize, uploadInterval, heightDifferenceMin } =
     input
-  for (const [name, value] of [
-    ['nodeHeight', nodeHeight],
-    ['poolHeight', poolHeight],
-  ] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new StalePoolInputError(`${name} must be an integer ≥ 0, got ${describeValue(value)}`)
-    }
-  }
-  for (const [name, value] of [
-    ['maxBundleSize', maxBundleSize],
-    ['uploadInterval', uploadInterval],
-  ] as const) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new StalePoolInputError(`${name} must be a number > 0, got ${describeValue(value)}`)
-    }
-  }
+  const problem =
+    heightProblem({ nodeHeight, poolHeight }) ?? positiveNumberProblem({ maxBundleSize, uploadInterval })
+  if (problem !== null) throw new StalePoolInputError(problem)
   if (typeof poolAgeMs !== 'number' || !Number.isFinite(poolAgeMs)) {
     throw new StalePoolInputError(`poolAgeMs must be a finite number, got ${describeValue(poolAgeMs)}`)
   }
