@@ -276,13 +276,7 @@ export class LeaderElection {
 
   private stepDown(reason: Exclude<DeposedReason, 'stopped'>): void {
     if (this.state !== 'leader') return
-    clearTimeout(this.deadlineTimer)
-    const epoch = this.leaderEpoch ?? 0
-    const token = this.token
-    this.state = 'candidate'
-    this.token = undefined
-    this.leaderEpoch = undefined
-    this.deadline = 0
+    const { epoch, token } = this.dropLeadership('candidate')
     this.logger.warn({ candidateId: this.candidateId, epoch, reason }, 'stepped down as tracker leader')
     // The lease may still be ours on the server (renews too slow, not failed): give it back so a standby need
     // not wait for it to expire. Fails at once while Redis is unreachable; then it simply expires.
@@ -290,19 +284,24 @@ export class LeaderElection {
     this.notify(() => this.options.onDeposed?.(reason, epoch))
   }
 
+  /** Forgets the lease (its token, epoch and deadline) and moves to `next`; returns what was forgotten. */
+  private dropLeadership(next: 'candidate' | 'stopped'): { epoch: number; token: string | undefined } {
+    clearTimeout(this.deadlineTimer)
+    const dropped = { epoch: this.leaderEpoch ?? 0, token: this.token }
+    this.state = next
+    this.token = undefined
+    this.leaderEpoch = undefined
+    this.deadline = 0
+    return dropped
+  }
+
   private async shutdown(release: boolean): Promise<void> {
     this.halted = true
     this.abort.abort()
     clearTimeout(this.timer)
     await this.inFlight
-    clearTimeout(this.deadlineTimer)
     const wasLeader = this.state === 'leader'
-    const epoch = this.leaderEpoch ?? 0
-    const token = this.token
-    this.state = 'stopped'
-    this.token = undefined
-    this.leaderEpoch = undefined
-    this.deadline = 0
+    const { epoch, token } = this.dropLeadership('stopped')
     if (token !== undefined && release) await this.release(token)
     if (wasLeader) {
       this.logger.info({ candidateId: this.candidateId, epoch, released: release }, 'stopped leading')
