@@ -7,6 +7,7 @@ import { FileDiscoverer, GHOSTFLEET_SERVICES, parseTargetTags } from '@ghostflee
 import {
   eventually,
   freePort,
+  getJson,
   runProcess,
   startProcess,
   startRedis,
@@ -34,7 +35,6 @@ import {
   unitValue,
   unitValues,
 } from './deploy-kit.js'
-import { getJson } from './observability-fleet.js'
 import {
   asArray,
   asObject,

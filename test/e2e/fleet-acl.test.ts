@@ -21,16 +21,9 @@ import {
   type SidecarInfo,
   type TrackerInfo,
 } from '@ghostfleet/devnet'
-import { eventually, runProcess, type TestRedis } from '@ghostfleet/testkit'
+import { eventually, getJson, type Json, runProcess, type TestRedis } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createFleet,
-  getJson,
-  type Json,
-  nodeSync,
-  poolHeight,
-  sidecarStatus,
-} from './helpers/fleet-harness.js'
+import { createFleet, nodeSync, poolHeight, sidecarStatus } from './helpers/fleet-harness.js'
 
 const FLEET_KEY_HEX = randomBytes(32).toString('hex')
 const SIDECAR_IDS = ['acl-sc-1', 'acl-sc-2'] as const

@@ -15,9 +15,9 @@ import {
   type SidecarInfo,
   type TrackerInfo,
 } from '@ghostfleet/devnet'
-import { eventually } from '@ghostfleet/testkit'
+import { eventually, metricSum } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFleet, metricSum, metricsText, sidecarStatus } from './helpers/fleet-harness.js'
+import { createFleet, metricsText, sidecarStatus } from './helpers/fleet-harness.js'
 
 const PRUNING_INTERVAL_HOURS = 0.5
 const POLL_INTERVAL_MS = 1_000

@@ -30,17 +30,14 @@ import {
 import type { DesiredState } from '@ghostfleet/core'
 import type { KyveSimulator, LocalFleet, ManagedProcess, SidecarInfo, TrackerInfo } from '@ghostfleet/devnet'
 import { FLEET_POOL_ID } from '@ghostfleet/devnet'
-import { eventually } from '@ghostfleet/testkit'
+import { eventually, getJson, type Json, metricValue } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createFleet,
   type Disruption,
   disruptions,
-  getJson,
-  type Json,
   logLines,
   metricsText,
-  metricValue,
   nodeServesBlocks,
   nodeSync,
   overlapping,

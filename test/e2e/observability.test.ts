@@ -2,17 +2,9 @@ import { readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { GHOSTFLEET_SERVICES, sidecarTags } from '@ghostfleet/discovery'
-import { eventually, freePort, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, freePort, getJson, getText, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  CHAIN_ID,
-  getJson,
-  getText,
-  ObservabilityFleet,
-  POOL_ID,
-  SIDECAR_ID,
-  TRACKER_ID,
-} from './observability-fleet.js'
+import { CHAIN_ID, ObservabilityFleet, POOL_ID, SIDECAR_ID, TRACKER_ID } from './observability-fleet.js'
 import {
   asArray,
   asObject,

@@ -2,9 +2,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { NodeMode } from '@ghostfleet/core'
 import { createLogger } from '@ghostfleet/telemetry'
-import { eventually, freePort } from '@ghostfleet/testkit'
+import { eventually, type FakeConsul, freePort, startFakeConsul } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FakeConsul, startFakeConsul } from '../../../packages/discovery/test/fake-consul/index.js'
 import {
   ConsulSettingsError,
   consulSettingsFrom,

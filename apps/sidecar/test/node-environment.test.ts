@@ -1,13 +1,10 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, FAKE_NODE as fakeNode, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { launchSpecFor } from '../src/supervisor/launch-spec.js'
 import { NodeProcess } from '../src/supervisor/node-process.js'
 import { NODE_MARKER_ENV } from '../src/supervisor/process-inspect.js'
-
-const fakeNode = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-node.mjs')
 
 /*
  * The chain binary must not see the sidecar's secrets: the fleet signing key, the Redis URL (with its

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, FAKE_NODE as fakeNode, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { RestartBackoff } from '../src/supervisor/backoff.js'
 import { type NodeExit, NodeProcess } from '../src/supervisor/node-process.js'
-
-const fakeNode = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-node.mjs')
 
 function starts(log: string): Array<{ pid: number; argv: string[]; at: number }> {
   try {

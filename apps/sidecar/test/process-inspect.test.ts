@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, FAKE_NODE as fakeNode, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   argsNameHome,
@@ -15,7 +15,6 @@ import {
 } from '../src/supervisor/process-inspect.js'
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
-const fakeNode = path.join(fixtures, 'fake-node.mjs')
 
 let dir: TempDir
 const children: number[] = []

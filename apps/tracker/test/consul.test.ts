@@ -1,8 +1,16 @@
 import { fileURLToPath } from 'node:url'
 import { ConsulRegistration, sidecarTags } from '@ghostfleet/discovery'
-import { eventually, freePort, startProcess, type TestProcess } from '@ghostfleet/testkit'
+import {
+  eventually,
+  type FakeConsul,
+  freePort,
+  getText,
+  metricValue,
+  startFakeConsul,
+  startProcess,
+  type TestProcess,
+} from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FakeConsul, startFakeConsul } from '../../../packages/discovery/test/fake-consul/index.js'
 import { consulSettingsFrom, fleetViewSchema, type Tracker, UsageError } from '../src/index.js'
 import {
   startTestFleet,
@@ -18,15 +26,6 @@ const wait = { timeoutMs: 20_000 }
 
 async function fleetView(tracker: Tracker) {
   return fleetViewSchema.parse(await (await fetch(`${tracker.url}/v1/fleet`)).json())
-}
-
-async function metrics(url: string): Promise<string> {
-  return await (await fetch(`${url}/metrics`)).text()
-}
-
-function gauge(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`))
-  return line === undefined ? undefined : Number(line.split(' ').at(-1))
 }
 
 describe('tracker with Consul', () => {
@@ -88,10 +87,10 @@ describe('tracker with Consul', () => {
         reportingButUnregistered: ['redis-only'],
         lastError: null,
       })
-      const text = await metrics(tracker.url)
-      expect(gauge(text, 'ghostfleet_tracker_consul_up')).toBe(1)
-      expect(gauge(text, 'ghostfleet_tracker_sidecars_registered_but_silent')).toBe(1)
-      expect(gauge(text, 'ghostfleet_tracker_sidecars_reporting_but_unregistered')).toBe(1)
+      const text = await getText(`${tracker.url}/metrics`)
+      expect(metricValue(text, 'ghostfleet_tracker_consul_up')).toBe(1)
+      expect(metricValue(text, 'ghostfleet_tracker_sidecars_registered_but_silent')).toBe(1)
+      expect(metricValue(text, 'ghostfleet_tracker_sidecars_reporting_but_unregistered')).toBe(1)
     }, wait)
   })
 
@@ -125,7 +124,7 @@ describe('tracker with Consul', () => {
       expect(view.tracker.discovery?.consulUp).toBe(false)
       expect(view.tracker.discovery?.lastError).not.toBeNull()
       expect(view.tracker.role).toBe('leader')
-      expect(gauge(await metrics(tracker.url), 'ghostfleet_tracker_consul_up')).toBe(0)
+      expect(metricValue(await getText(`${tracker.url}/metrics`), 'ghostfleet_tracker_consul_up')).toBe(0)
     }, wait)
     await consul.restart()
     await eventually(async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { FleetKey, keysOf } from '@ghostfleet/coordination'
 import { type DesiredState, WIRE_VERSION } from '@ghostfleet/core'
-import { eventually } from '@ghostfleet/testkit'
+import { eventually, getText, metricValue } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Tracker } from '../src/index.js'
 import {
@@ -17,10 +17,8 @@ import { SimSidecar, tickAll } from './helpers/sim-sidecar.js'
 const FORGED_EPOCH = 1_000_000
 
 /** A metric's value from the tracker's /metrics (0 when the series is absent). */
-async function metric(tracker: Tracker, series: string): Promise<number> {
-  const text = await (await fetch(`${tracker.url}/metrics`)).text()
-  const line = text.split('\n').find((l) => l.startsWith(series))
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
+async function metric(tracker: Tracker, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return metricValue(await getText(`${tracker.url}/metrics`), name, labels) ?? 0
 }
 
 /** Writes a desired hash straight into Redis (HSET, no script), as someone with Redis access but no election would. */
@@ -64,8 +62,8 @@ describe.each([
       for (const s of sidecars) expect(s.lastDesired?.epoch, `${s.id}: ${String(s.lastError)}`).toBe(epoch)
     })
     const generationsBefore = await Promise.all(others.map((s) => storedGeneration(fleet, s.id)))
-    const elected = 'ghostfleet_tracker_leadership_changes_total{event="elected",service="tracker"}'
-    expect(await metric(tracker, elected)).toBe(1)
+    const elected = { event: 'elected', service: 'tracker' }
+    expect(await metric(tracker, 'ghostfleet_tracker_leadership_changes_total', elected)).toBe(1)
 
     // Someone with Redis access writes a state for forged-a under a far-future epoch (unsigned, or with a
     // signature that cannot verify), then forged-a's node pulls ahead so the leader has to write to it.
@@ -111,7 +109,7 @@ describe.each([
 
     expect(tracker.currentRole()).toBe('leader')
     expect(tracker.currentEpoch()).toBe(epoch)
-    expect(await metric(tracker, elected)).toBe(1)
+    expect(await metric(tracker, 'ghostfleet_tracker_leadership_changes_total', elected)).toBe(1)
     expect(log.matching('another tracker leads')).toHaveLength(0)
     expect(log.matching('resigning')).toHaveLength(0)
     expect(await Promise.all(others.map((s) => storedGeneration(fleet, s.id)))).toEqual(generationsBefore)

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { ValidationError } from '@ghostfleet/core'
+import { type FakeConsul, startFakeConsul } from '@ghostfleet/testkit'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   ConsulDiscoverer,
@@ -9,7 +10,6 @@ import {
   InvalidOptionsError,
   listSidecarsFromConsul,
 } from '../src/index.js'
-import { type FakeConsul, startFakeConsul } from './fake-consul/index.js'
 import { captureLogger } from './helpers/capture-logger.js'
 import { request } from './helpers/http-request.js'
 

@@ -1,4 +1,4 @@
-import { eventually } from '@ghostfleet/testkit'
+import { eventually, type FakeConsul, startFakeConsul } from '@ghostfleet/testkit'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   ConsulDiscoverer,
@@ -9,7 +9,6 @@ import {
   listSidecarsFromConsul,
   sidecarTags,
 } from '../src/index.js'
-import { type FakeConsul, startFakeConsul } from './fake-consul/index.js'
 import { captureLogger } from './helpers/capture-logger.js'
 import { request } from './helpers/http-request.js'
 import { type ReadyzServer, startReadyzServer } from './helpers/readyz-server.js'

@@ -2,9 +2,8 @@
  * The fake must behave as the documented API does, or every other test here proves nothing. These tests talk
  * to it with plain `fetch`, so they do not depend on the `consul` client or on this package's code.
  */
-import { eventually } from '@ghostfleet/testkit'
+import { eventually, type FakeConsul, startFakeConsul } from '@ghostfleet/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type FakeConsul, startFakeConsul } from './fake-consul/index.js'
 import { request } from './helpers/http-request.js'
 import { type ReadyzServer, startReadyzServer } from './helpers/readyz-server.js'
 

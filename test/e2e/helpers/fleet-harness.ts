@@ -7,10 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { FLEET_POOL_ID, type KyveSimulator, LocalFleet, type SidecarInfo } from '@ghostfleet/devnet'
-import { requireRedisServer, type TempDir, tempDir } from '@ghostfleet/testkit'
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON documents are inspected freely in assertions
-export type Json = Record<string, any>
+import { getJson, getText, type Json, requireRedisServer, type TempDir, tempDir } from '@ghostfleet/testkit'
 
 /** A fresh LocalFleet in a temp dir; `teardown()` stops every process and removes the dir. */
 export async function createFleet(
@@ -30,24 +27,6 @@ export async function createFleet(
   }
 }
 
-/** GET a JSON document; null while the server does not answer. */
-export async function getJson(
-  url: string,
-  timeoutMs = 3_000,
-): Promise<{ status: number; body: Json } | null> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
-    const text = await response.text()
-    try {
-      return { status: response.status, body: JSON.parse(text) as Json }
-    } catch {
-      return { status: response.status, body: { text } }
-    }
-  } catch {
-    return null
-  }
-}
-
 /** The sidecar's /status (throws while it does not answer). */
 export async function sidecarStatus(sidecar: SidecarInfo): Promise<Json> {
   const answer = await getJson(`${sidecar.http}/status`)
@@ -56,37 +35,9 @@ export async function sidecarStatus(sidecar: SidecarInfo): Promise<Json> {
   return answer.body
 }
 
+/** The Prometheus text a fleet process serves at `<baseUrl>/metrics`. */
 export async function metricsText(baseUrl: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(3_000) })
-  return await response.text()
-}
-
-/** The value of one series in a Prometheus exposition (`name{a="b"}`), or undefined. */
-export function metricValue(
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue
-    const match = /^([a-z_]+)(\{([^}]*)\})?\s+(\S+)$/.exec(line)
-    if (match === null || match[1] !== name) continue
-    const found = new Map<string, string>()
-    for (const pair of (match[3] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g))
-      found.set(pair[1] as string, pair[2] as string)
-    if (Object.entries(labels).every(([k, v]) => found.get(k) === v)) return Number(match[4])
-  }
-  return undefined
-}
-
-/** The sum of every series of one metric (all label values). */
-export function metricSum(text: string, name: string): number {
-  let sum = 0
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)(\{[^}]*\})?\s+(\S+)$/.exec(line)
-    if (match !== null && match[1] === name) sum += Number(match[3])
-  }
-  return sum
+  return await getText(`${baseUrl}/metrics`, 3_000)
 }
 
 /** The JSON lines of a pino log file. */

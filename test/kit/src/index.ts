@@ -9,9 +9,23 @@
  * const gl = await goleveldbTool()            // the goleveldb conformance kit (Go + Debian's goleveldb)
  * await gl.generateHome({ home, chainId: 'test-1', blocks: 20_000 })
  * const seen = await gl.digest(`${home}/data/blockstore.db`) // what a node will see
+ *
+ * metricValue(await getText(`${url}/metrics`), 'ghostfleet_prunes_total', { outcome: 'ok' })
  * ```
+ *
+ * `SimNet` (simulated nodes and real sidecars from the built CLIs) is completed by each suite with the simulated
+ * KYVE API and the sidecar's node finder, which the kit cannot import: both packages depend on it.
  */
 export { type EventuallyOptions, eventually } from './eventually.js'
+export {
+  type CheckState,
+  type FakeConsul,
+  type FakeConsulOptions,
+  type RecordedRequest,
+  type ServiceState,
+  startFakeConsul,
+} from './fake-consul/index.js'
+export { FAKE_NODE } from './fake-node.js'
 export {
   buildGoleveldbBinary,
   type GenerateHomeOptions,
@@ -26,7 +40,25 @@ export {
   goleveldbTool,
   requireGoleveldb,
 } from './goleveldb.js'
+export { getJson, getText, type Json } from './http.js'
 export { canConnect, freePort } from './ports.js'
 export { runProcess, type StartProcessOptions, startProcess, type TestProcess } from './process.js'
+export { metricSum, metricValue } from './prometheus-text.js'
 export { requireRedisServer, startRedis, type TestRedis } from './redis.js'
+export {
+  addressBookWith,
+  answeredHeight,
+  type Follower,
+  type HomeInfo,
+  nodeStatus,
+  type Producer,
+  SIDECAR_CLI,
+  SIM_CHAIN_ID,
+  SIMNODE_CLI,
+  SidecarProcess,
+  SimNet,
+  type Stoppable,
+  TRACKER_CLI,
+  testConfig,
+} from './simnet.js'
 export { type TempDir, tempDir } from './temp.js'

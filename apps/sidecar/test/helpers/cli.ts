@@ -1,5 +1,4 @@
-import { runProcess } from '@ghostfleet/testkit'
-import { SIDECAR_CLI, SIMNODE_CLI } from './simnet.js'
+import { runProcess, SIDECAR_CLI, SIMNODE_CLI } from '@ghostfleet/testkit'
 
 /** Runs `ghostfleet-sidecar <args>` as a real process. */
 export async function sidecarCli(

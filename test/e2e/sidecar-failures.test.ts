@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises'
-import { eventually, freePort } from '@ghostfleet/testkit'
+import {
+  answeredHeight,
+  eventually,
+  freePort,
+  getJson,
+  metricValue,
+  nodeStatus,
+  testConfig,
+} from '@ghostfleet/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { answeredHeight, getJson, metricValue, nodeStatus, SimNet, testConfig } from './helpers/simnet.js'
+import { SimNet } from './helpers/simnet.js'
 
 /*
  * Failures the sidecar must ride out: a node that crashes over and over (restarted with growing delays, counted),

@@ -1,8 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { eventually, freePort } from '@ghostfleet/testkit'
+import {
+  answeredHeight,
+  eventually,
+  freePort,
+  getJson,
+  metricValue,
+  nodeStatus,
+  testConfig,
+} from '@ghostfleet/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { answeredHeight, getJson, metricValue, nodeStatus, SimNet, testConfig } from './helpers/simnet.js'
+import { SimNet } from './helpers/simnet.js'
 
 /*
  * The whole cycle against real processes: a producer simnode, a follower supervised by `ghostfleet-sidecar
