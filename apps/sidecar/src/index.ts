@@ -31,10 +31,9 @@ export type {
 } from './control/decision-source.js'
 export { type LocalDeciderOptions, LocalDecisionSource } from './control/local-decider.js'
 export { type ModeSwitchResult, reconcileAddressBook, switchMode } from './control/mode-switch.js'
-export type { AddressBookKeeper, NodeLifecycle } from './control/node-lifecycle.js'
+export type { NodeLifecycle } from './control/node-lifecycle.js'
 export { type NodeObservation, observeNode } from './control/node-observer.js'
-export { PoolRefresher, type PoolRefresherStatus, type PoolSource } from './control/pool-refresher.js'
-export { type PoolSnapshot, shownPool } from './control/pool-snapshot.js'
+export { PoolRefresher, type PoolRefresherStatus } from './control/pool-refresher.js'
 export {
   type GuardVerdict,
   guardPruneHeight,
@@ -60,6 +59,8 @@ export {
   type TrackerLinkStatus,
 } from './fleet/tracker-decision-source.js'
 export { buildStatusReport, readiness } from './http/status-report.js'
+export type { PoolSource } from './kyve/kyve-source.js'
+export { type PoolSnapshot, shownPool } from './kyve/pool-snapshot.js'
 export { PRUNE_REFUSAL_REASONS, type PruneRefusalReason } from './prune-refusal.js'
 export { type SidecarState, SidecarStateStore } from './state/sidecar-state.js'
 export { StateKeeper } from './state/state-keeper.js'
@@ -75,6 +76,6 @@ export {
 } from './storage/pruning-support.js'
 export { nodeEnvironment, SECRET_ENV_VARS } from './supervisor/node-environment.js'
 export { type NodeExit, NodeProcess, type NodeProcessState } from './supervisor/node-process.js'
-export { NODE_MARKER_ENV, processesLaunchedBy } from './supervisor/process-inspect.js'
+export { NODE_MARKER_ENV, processesLaunchedBy, processLiveness } from './supervisor/process-inspect.js'
 export { createSidecarMetrics, type SidecarMetrics } from './telemetry/sidecar-metrics.js'
 export { SIDECAR_VERSION } from './version.js'
