@@ -186,3 +186,20 @@ export const CROSS_FIELD = { crossField: true } as const
 export function addCrossFieldIssue(ctx: z.RefinementCtx, path: PropertyKey[], message: string): void {
   ctx.addIssue({ code: 'custom', path, message, params: CROSS_FIELD })
 }
+
+/**
+ * The cross-field rule "`larger` must be greater than `smaller`", as the two arguments of `superRefine`; checked
+ * only when both fields are valid. `consequence` says what would go wrong otherwise ("or …").
+ */
+export function greaterThan<K extends string>(larger: K, smaller: K, consequence: string) {
+  const refine = (value: Record<K, number>, ctx: z.RefinementCtx): void => {
+    if (value[larger] <= value[smaller]) {
+      addCrossFieldIssue(
+        ctx,
+        [larger],
+        `${larger} (${value[larger]}) must be greater than ${smaller} (${value[smaller]}), ${consequence}`,
+      )
+    }
+  }
+  return [refine, { when: fieldsValid(larger, smaller) }] as const
+}

@@ -10,6 +10,7 @@ import {
   chainId,
   fieldsValid,
   filePath,
+  greaterThan,
   httpUrl,
   intAtLeast,
   listenAddress,
@@ -118,17 +119,11 @@ const fleetSchema = table({
   trackerTimeoutSeconds: bounded('fleet.trackerTimeoutSeconds').default(60),
   reportIntervalSeconds: bounded('fleet.reportIntervalSeconds').default(5),
 }).superRefine(
-  (fleet, ctx) => {
-    if (fleet.trackerTimeoutSeconds <= fleet.reportIntervalSeconds) {
-      addCrossFieldIssue(
-        ctx,
-        ['trackerTimeoutSeconds'],
-        `trackerTimeoutSeconds (${fleet.trackerTimeoutSeconds}) must be greater than reportIntervalSeconds ` +
-          `(${fleet.reportIntervalSeconds}), or the sidecar would give up on the tracker between two reports`,
-      )
-    }
-  },
-  { when: fieldsValid('trackerTimeoutSeconds', 'reportIntervalSeconds') },
+  ...greaterThan(
+    'trackerTimeoutSeconds',
+    'reportIntervalSeconds',
+    'or the sidecar would give up on the tracker between two reports',
+  ),
 )
 
 export const sidecarConfigSchema = table({

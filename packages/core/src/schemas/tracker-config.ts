@@ -8,6 +8,7 @@ import {
   addCrossFieldIssue,
   chainId,
   fieldsValid,
+  greaterThan,
   httpUrl,
   intAtLeast,
   listenAddress,
@@ -60,17 +61,11 @@ export const trackerConfigSchema = table({
     .default({}),
 })
   .superRefine(
-    (config, ctx) => {
-      if (config.maxPoolAgeSeconds <= config.pollIntervalSeconds) {
-        addCrossFieldIssue(
-          ctx,
-          ['maxPoolAgeSeconds'],
-          `maxPoolAgeSeconds (${config.maxPoolAgeSeconds}) must be greater than pollIntervalSeconds ` +
-            `(${config.pollIntervalSeconds}), or every pool height would be stale before the next poll`,
-        )
-      }
-    },
-    { when: fieldsValid('maxPoolAgeSeconds', 'pollIntervalSeconds') },
+    ...greaterThan(
+      'maxPoolAgeSeconds',
+      'pollIntervalSeconds',
+      'or every pool height would be stale before the next poll',
+    ),
   )
   .superRefine(
     (config, ctx) => {
