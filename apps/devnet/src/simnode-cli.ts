@@ -22,6 +22,16 @@ function intArg(value: string, name: string): number {
   return n
 }
 
+/** The flags that shape the blocks made, shared by `start --producer` and `generate`. */
+function withBlockContentOptions(command: Command, appliesTo: string): Command {
+  return command
+    .option('--block-time <ms>', `milliseconds between blocks${appliesTo}`, '1000')
+    .option('--block-txs <n>', `transactions per block${appliesTo}`, '5')
+    .option('--tx-size <bytes>', `bytes per transaction${appliesTo}`, '256')
+    .option('--part-size <bytes>', 'block part size (CometBFT: 65536)', '65536')
+    .option('--valset-interval <n>', `change the validator set every n heights, 0 = never${appliesTo}`, '100')
+}
+
 const program = new Command('ghostfleet-simnode')
   .description('A simulated CometBFT v0.37 node (Osmosis-like full node) for Ghostfleet tests and demos.')
   .showHelpAfterError()
@@ -46,28 +56,26 @@ program
     process.stdout.write(`${key.nodeId}\n`)
   })
 
-program
-  .command('start')
-  .description('run the node until SIGTERM/SIGINT')
-  .requiredOption('--home <dir>', 'node home directory')
-  .option('--p2p.seeds <list>', 'comma-separated id@host:port seed nodes (" " = none)')
-  .option('--p2p.persistent_peers <list>', 'comma-separated id@host:port persistent peers (" " = none)')
-  .option('--p2p.laddr <addr>', 'p2p listen address, e.g. tcp://127.0.0.1:26656')
-  .option('--p2p.pex [bool]', 'enable the peer-exchange reactor (--p2p.pex=false or --p2p.pex false)')
-  .option(
-    '--p2p.seed_mode [bool]',
-    'seed mode: answer PEX requests of inbound peers once, then disconnect them',
-  )
-  .option('--p2p.external-address <addr>', 'address to advertise to peers (host:port)')
-  .option('--p2p.private_peer_ids <ids>', 'comma-separated peer ids never gossiped')
-  .option('--rpc.laddr <addr>', 'RPC listen address, e.g. tcp://127.0.0.1:26657')
-  .option('--moniker <name>', 'node moniker (overrides config.toml)')
-  .option('--producer', "produce blocks (the chain's validator); otherwise sync from peers")
-  .option('--block-time <ms>', 'milliseconds between blocks (producer)', '1000')
-  .option('--block-txs <n>', 'transactions per block (producer)', '5')
-  .option('--tx-size <bytes>', 'bytes per transaction (producer)', '256')
-  .option('--part-size <bytes>', 'block part size (CometBFT: 65536)', '65536')
-  .option('--valset-interval <n>', 'change the validator set every n heights, 0 = never (producer)', '100')
+withBlockContentOptions(
+  program
+    .command('start')
+    .description('run the node until SIGTERM/SIGINT')
+    .requiredOption('--home <dir>', 'node home directory')
+    .option('--p2p.seeds <list>', 'comma-separated id@host:port seed nodes (" " = none)')
+    .option('--p2p.persistent_peers <list>', 'comma-separated id@host:port persistent peers (" " = none)')
+    .option('--p2p.laddr <addr>', 'p2p listen address, e.g. tcp://127.0.0.1:26656')
+    .option('--p2p.pex [bool]', 'enable the peer-exchange reactor (--p2p.pex=false or --p2p.pex false)')
+    .option(
+      '--p2p.seed_mode [bool]',
+      'seed mode: answer PEX requests of inbound peers once, then disconnect them',
+    )
+    .option('--p2p.external-address <addr>', 'address to advertise to peers (host:port)')
+    .option('--p2p.private_peer_ids <ids>', 'comma-separated peer ids never gossiped')
+    .option('--rpc.laddr <addr>', 'RPC listen address, e.g. tcp://127.0.0.1:26657')
+    .option('--moniker <name>', 'node moniker (overrides config.toml)')
+    .option('--producer', "produce blocks (the chain's validator); otherwise sync from peers"),
+  ' (producer)',
+)
   .option('--shutdown-delay <ms>', 'wait this long after SIGTERM/SIGINT before shutting down (a slow node)')
   .option('--crash-after <ms>', 'exit with code 1 after this long (crash-loop tests)')
   .option('--sync-rate <blocks/s>', 'cap on blocks synced per second')
@@ -139,17 +147,18 @@ program
     }
   })
 
-program
-  .command('generate')
-  .description("append N synthetic blocks to a home's store, fast (the node must be stopped)")
-  .requiredOption('--home <dir>', 'node home directory (initialised if missing, then --chain-id is required)')
-  .requiredOption('--blocks <n>', 'number of blocks to append')
-  .option('--chain-id <id>', 'chain id (required for a new home; checked against an existing one)')
-  .option('--part-size <bytes>', 'block part size', '65536')
-  .option('--block-txs <n>', 'transactions per block', '5')
-  .option('--tx-size <bytes>', 'bytes per transaction', '256')
-  .option('--block-time <ms>', 'spacing of block times', '1000')
-  .option('--valset-interval <n>', 'change the validator set every n heights, 0 = never', '100')
+withBlockContentOptions(
+  program
+    .command('generate')
+    .description("append N synthetic blocks to a home's store, fast (the node must be stopped)")
+    .requiredOption(
+      '--home <dir>',
+      'node home directory (initialised if missing, then --chain-id is required)',
+    )
+    .requiredOption('--blocks <n>', 'number of blocks to append')
+    .option('--chain-id <id>', 'chain id (required for a new home; checked against an existing one)'),
+  '',
+)
   .option('--batch <n>', 'blocks per LevelDB batch', '2000')
   .action(
     async (o: {

@@ -1,6 +1,5 @@
-import { access } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
-import { timestampToDate } from '@ghostfleet/cometbft'
+import { pathExists, timestampToDate } from '@ghostfleet/cometbft'
 import { SimChain } from './chain.js'
 import { readConfigToml } from './config-toml.js'
 import { FlagError, SimnodeError } from './errors.js'
@@ -8,8 +7,8 @@ import type { GenerateWorkerData, GenerateWorkerMessage } from './generate-worke
 import { readGenesis } from './genesis.js'
 import { defaultLayout, layoutFromConfig } from './home.js'
 import { initHome } from './init.js'
-import type { AppendBlockInput, ChainStore } from './store/chain-store.js'
-import type { SyntheticChainOptions } from './store/synthetic-chain.js'
+import type { AppendBlockInput } from './store/chain-store.js'
+import { SyntheticChain, type SyntheticChainOptions } from './store/synthetic-chain.js'
 
 export interface GenerateOptions {
   home: string
@@ -36,15 +35,6 @@ export interface GenerateResult {
   blocksPerSecond: number
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * Appends `blocks` synthetic blocks to a home's store in large batches (one LevelDB batch per database per
  * batch, fsync only on the last). An uninitialised home is initialised first (`--chain-id` required); an
@@ -55,7 +45,7 @@ export async function generateChain(opts: GenerateOptions): Promise<GenerateResu
   if (!Number.isSafeInteger(opts.blocks) || opts.blocks < 1)
     throw new FlagError('--blocks must be a positive integer')
   const layout0 = defaultLayout(opts.home)
-  if (!(await exists(layout0.configToml))) {
+  if (!(await pathExists(layout0.configToml))) {
     if (!opts.chainId)
       throw new FlagError(`${opts.home} is not an initialised home: pass --chain-id to create it`)
     const created = await initHome({ home: opts.home, chainId: opts.chainId })
@@ -84,9 +74,9 @@ export async function generateChain(opts: GenerateOptions): Promise<GenerateResu
       txSize: opts.txSize,
       partSize: opts.partSize,
     }
-    const { cursor, lastMs } = await resumeCursor(store, opts.blockTimeMs)
+    const cursor = await SyntheticChain.cursorFrom(store, options)
     const firstTimeMs = Math.max(
-      lastMs + opts.blockTimeMs,
+      cursor?.time.getTime() ?? 0,
       genesisTime.getTime(),
       Date.now() - opts.blocks * opts.blockTimeMs,
     )
@@ -100,7 +90,7 @@ export async function generateChain(opts: GenerateOptions): Promise<GenerateResu
     // Building blocks (hashing, encoding) runs in a worker; this thread encodes them for the store and writes.
     const data: GenerateWorkerData = {
       options,
-      cursor,
+      cursor: cursor ?? undefined,
       blocks: opts.blocks,
       batchSize,
       firstTimeMs,
@@ -154,32 +144,5 @@ export async function generateChain(opts: GenerateOptions): Promise<GenerateResu
   } finally {
     await worker?.terminate()
     await sim.close()
-  }
-}
-
-/** Where a stored chain continues (what `SyntheticChain.resume` computes), plain data for the worker. */
-async function resumeCursor(
-  store: ChainStore,
-  intervalMs: number,
-): Promise<{ cursor: GenerateWorkerData['cursor']; lastMs: number }> {
-  const state = await store.loadState()
-  if (state === null || state.lastBlockHeight === 0) return { cursor: undefined, lastMs: 0 }
-  const lastCommit = await store.loadSeenCommit(state.lastBlockHeight)
-  if (lastCommit === null || state.validators === null || state.nextValidators === null) {
-    throw new SimnodeError(`cannot continue: block ${state.lastBlockHeight} or its state is incomplete`)
-  }
-  const lastMs = timestampToDate(state.lastBlockTime).getTime()
-  return {
-    lastMs,
-    cursor: {
-      height: state.lastBlockHeight + 1,
-      lastBlockId: state.lastBlockId,
-      lastCommit,
-      validators: state.validators,
-      nextValidators: state.nextValidators,
-      params: state.consensusParams,
-      lastResultsHash: state.lastResultsHash,
-      time: new Date(lastMs + intervalMs),
-    },
   }
 }

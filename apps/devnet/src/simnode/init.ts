@@ -1,4 +1,5 @@
-import { access, mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { pathExists } from '@ghostfleet/cometbft'
 import { renderAppToml } from './app-toml.js'
 import { renderConfigToml } from './config-toml.js'
 import { FlagError, HomeExistsError } from './errors.js'
@@ -19,15 +20,6 @@ export interface InitResult {
   validatorAddress: string
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * Creates a node home like `<appd> init` does: config.toml, app.toml, node_key.json,
  * priv_validator_key.json, genesis.json and a data directory holding only priv_validator_state.json.
@@ -38,7 +30,7 @@ export async function initHome(opts: InitOptions): Promise<InitResult> {
   const problem = checkChainId(opts.chainId)
   if (problem) throw new FlagError(`--chain-id: ${problem}`)
   const layout = defaultLayout(opts.home)
-  if ((await exists(layout.configToml)) || (await exists(layout.genesis)))
+  if ((await pathExists(layout.configToml)) || (await pathExists(layout.genesis)))
     throw new HomeExistsError(opts.home)
   const moniker = opts.moniker ?? 'simnode'
   const nodeKey = Ed25519Key.generate()

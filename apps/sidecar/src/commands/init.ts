@@ -1,10 +1,10 @@
-import { access } from 'node:fs/promises'
 import path from 'node:path'
 import {
   applyPruningSettings,
   inspectNodeHome,
   type NodeConfig,
   NodeConfigError,
+  pathExists,
   readGenesisChainId,
   readNodeConfig,
   rpcEndpointFromLaddr,
@@ -141,15 +141,6 @@ function differences(existing: SidecarConfig, planned: Planned): string[] {
     .map(([key, a, b]) => `${key}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`)
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file)
-    return true
-  } catch {
-    return false
-  }
-}
-
 function describeKyveFailure(error: unknown, chainId: string, poolId: number, endpoints: string[]): string {
   if (error instanceof PoolNotFoundError) {
     return `pool ${poolId} does not exist on ${chainId} (${error.endpoint} says so). Check --pool-id and --chain-id.`
@@ -238,7 +229,7 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
 
   // 3. An existing config is explained and left alone unless --force.
   const configFile = configFilePath(configDir)
-  if ((await exists(configFile)) && !options.force) {
+  if ((await pathExists(configFile)) && !options.force) {
     try {
       const { config } = await loadSidecarConfig(configDir, {})
       const diff = differences(config, planned)

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { access, cp, mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {
@@ -10,6 +10,7 @@ import {
   LevelDbCorruptionError,
   LockCheckError,
   openReadOnlyStore,
+  pathExists,
   readBlockStoreState,
   readNodeConfig,
   STATE_KEY,
@@ -170,15 +171,6 @@ async function chainIdOf(dataDir: string): Promise<string | null> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** Whether `pid` is this process or one of its descendants (e.g. the `flock` helper holding our lock). */
 async function isOurs(pid: number): Promise<boolean> {
   let current: number | null = pid
@@ -212,7 +204,7 @@ async function holdNodeDatabases(dataDir: string): Promise<FlockHold[]> {
     for (const db of NODE_DATABASES) {
       const lockFile = path.join(dataDir, db, 'LOCK')
       // A database without a LOCK file has never been opened; creating one would change the node's files.
-      if (!(await exists(lockFile))) continue
+      if (!(await pathExists(lockFile))) continue
       const hold = await holdFlock(lockFile)
       if (hold === null) {
         const locked = await lockedByOthers(dataDir)

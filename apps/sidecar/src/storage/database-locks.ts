@@ -1,5 +1,6 @@
-import { access, readFile, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { pathExists } from '@ghostfleet/cometbft'
 import { pidsWithFileOpen, withoutDescendants } from '../supervisor/process-inspect.js'
 
 /*
@@ -71,15 +72,6 @@ async function readProcLocks(): Promise<ProcLock[]> {
   return locks
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
  * The databases under `dataDir` whose LOCK is held right now. A database that does not exist is not locked.
  * Holders are matched by inode (the device numbers of /proc/locks and stat() differ on overlay filesystems)
@@ -94,7 +86,7 @@ export async function findLockedDatabases(
   const present: Array<{ db: string; lockFile: string; inode: bigint }> = []
   for (const db of databases) {
     const lockFile = path.join(path.resolve(dataDir), db, 'LOCK')
-    if (!(await exists(lockFile))) continue
+    if (!(await pathExists(lockFile))) continue
     const info = await stat(lockFile, { bigint: true })
     present.push({ db, lockFile, inode: info.ino })
   }

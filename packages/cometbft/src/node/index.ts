@@ -83,6 +83,7 @@ export {
   type LaunchCommand,
   type LaunchOptions,
 } from './launch.js'
+export { pathExists } from './path-exists.js'
 export {
   type AbciInfo,
   createNodeRpcClient,

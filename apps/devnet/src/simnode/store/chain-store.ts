@@ -6,8 +6,7 @@
  * This is the store of a *simulated* node only: on a writable open it repairs an interrupted append by truncating
  * blocks the state store has not caught up with (a real node would replay them instead).
  */
-import { constants } from 'node:fs'
-import { access, mkdir } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import {
   type ABCIResponses,
@@ -43,7 +42,6 @@ import {
   encodeBlockMetaWithHeaderBytes,
   encodeBlockStoreState,
   encodeCommit,
-  encodeConsensusParams,
   encodeConsensusParamsInfo,
   encodeHeightValue,
   encodePart,
@@ -55,6 +53,7 @@ import {
   LAST_ABCI_RESPONSE_KEY,
   lastStoredHeightFor,
   merkleRoot,
+  pathExists,
   resultsHash,
   STATE_KEY,
   type State,
@@ -75,6 +74,7 @@ import {
   defaultBlockResults,
   makeBlockParts,
   makeSyntheticCommit,
+  sameConsensusParams,
   sameValidatorSet,
   syntheticAppHash,
   validatorUpdatesBetween,
@@ -187,15 +187,6 @@ interface PreparedBlock {
 
 const EMPTY_BLOCK_STORE: BlockStoreState = { base: 0, height: 0 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p, constants.F_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-
 function toBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length)
 }
@@ -275,7 +266,7 @@ export class ChainStore {
     const statePath = path.join(dataDir, 'state.db')
     if (!create) {
       for (const p of [blockPath, statePath]) {
-        if (!(await exists(path.join(p, 'CURRENT')))) {
+        if (!(await pathExists(path.join(p, 'CURRENT')))) {
           throw new StoreNotFoundError(`no LevelDB database at ${p} (pass { create: true } to create one)`, p)
         }
       }
@@ -391,21 +382,12 @@ export class ChainStore {
    * with their final value: the result on disk is the same.
    */
   appendBlocks(blocks: readonly AppendBlockInput[], options: AppendOptions = {}): Promise<void> {
-    return this.exclusive(async () => {
-      this.checkWritable()
-      if (blocks.length === 0) return
-      const start = this.genesisStateFor(blocks[0]!.block.header, options.genesis)
-      let state = start
-      const prepared: PreparedBlock[] = []
-      const states: State[] = []
-      for (const input of blocks) {
-        const p = this.prepareBlock(state, input)
-        state = this.nextState(state, p)
-        prepared.push(p)
-        states.push(state)
-      }
-      await this.commit(start, prepared, states, options)
-    })
+    return this.append(
+      blocks,
+      (first) => first.block.header,
+      (state, input) => this.prepareBlock(state, input),
+      options,
+    )
   }
 
   /**
@@ -414,16 +396,30 @@ export class ChainStore {
    * (the app hash follows the {@link syntheticAppHash} rule).
    */
   appendRawBlocks(blocks: readonly RawBlock[], options: AppendOptions = {}): Promise<void> {
+    return this.append(
+      blocks,
+      (first) => decodeBlockMeta(first.blockMeta).header,
+      (state, raw) => this.prepareRawBlock(state, raw),
+      options,
+    )
+  }
+
+  /** Prepares each block against the state the previous one leaves, then writes them all in {@link commit}. */
+  private append<T>(
+    blocks: readonly T[],
+    headerOf: (first: T) => Header,
+    prepare: (state: State, block: T) => PreparedBlock,
+    options: AppendOptions,
+  ): Promise<void> {
     return this.exclusive(async () => {
       this.checkWritable()
       if (blocks.length === 0) return
-      const first = decodeBlockMeta(blocks[0]!.blockMeta)
-      const start = this.genesisStateFor(first.header, options.genesis)
+      const start = this.genesisStateFor(headerOf(blocks[0]!), options.genesis)
       let state = start
       const prepared: PreparedBlock[] = []
       const states: State[] = []
-      for (const raw of blocks) {
-        const p = this.prepareRawBlock(state, raw)
+      for (const block of blocks) {
+        const p = prepare(state, block)
         state = this.nextState(state, p)
         prepared.push(p)
         states.push(state)
@@ -597,10 +593,7 @@ export class ChainStore {
     const valsChanged = p.validatorSetUpdate !== undefined && !sameValidatorSet(p.validatorSetUpdate, next)
     const paramsChanged =
       p.consensusParamsUpdate !== undefined &&
-      Buffer.compare(
-        encodeConsensusParams(p.consensusParamsUpdate),
-        encodeConsensusParams(state.consensusParams),
-      ) !== 0
+      !sameConsensusParams(p.consensusParamsUpdate, state.consensusParams)
     const params = paramsChanged ? p.consensusParamsUpdate! : state.consensusParams
     return {
       version: {

@@ -10,7 +10,6 @@ import {
   type Commit,
   type ConsensusParams,
   defaultConsensusParams,
-  encodeConsensusParams,
   resultsHash,
   timestampToDate,
   type ValidatorSet,
@@ -23,6 +22,7 @@ import {
   makeBlockParts,
   makeSyntheticBlock,
   makeSyntheticCommit,
+  sameConsensusParams,
   sameValidatorSet,
   syntheticAppHash,
   validatorUpdatesBetween,
@@ -189,10 +189,7 @@ export class SyntheticChain {
         : undefined
     const paramsUpdate =
       options.consensusParamsUpdate !== undefined &&
-      Buffer.compare(
-        encodeConsensusParams(options.consensusParamsUpdate),
-        encodeConsensusParams(c.params),
-      ) !== 0
+      !sameConsensusParams(options.consensusParamsUpdate, c.params)
         ? options.consensusParamsUpdate
         : undefined
     const results = defaultBlockResults(

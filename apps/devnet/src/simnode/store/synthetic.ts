@@ -27,6 +27,7 @@ import {
   emptyBlockId,
   emptyResponseDeliverTx,
   encodeBlock,
+  encodeConsensusParams,
   encodePublicKey,
   encodeValidatorSet,
   evidenceHash,
@@ -118,28 +119,28 @@ export function sameValidatorSet(a: ValidatorSet, b: ValidatorSet): boolean {
   return a === b || Buffer.compare(encodeValidatorSet(a), encodeValidatorSet(b)) === 0
 }
 
-// Hash caches keyed by object identity: validator sets and params are immutable values here, and recomputing their
-// hashes per block would dominate generation time.
-const valsetHashes = new WeakMap<ValidatorSet, Uint8Array>()
-const paramsHashes = new WeakMap<ConsensusParams, Uint8Array>()
-
-function cachedValidatorSetHash(set: ValidatorSet): Uint8Array {
-  let h = valsetHashes.get(set)
-  if (h === undefined) {
-    h = validatorSetHash(set)
-    valsetHashes.set(set, h)
-  }
-  return h
+/** True when two consensus params encode to the same bytes. */
+export function sameConsensusParams(a: ConsensusParams, b: ConsensusParams): boolean {
+  return a === b || Buffer.compare(encodeConsensusParams(a), encodeConsensusParams(b)) === 0
 }
 
-function cachedParamsHash(params: ConsensusParams): Uint8Array {
-  let h = paramsHashes.get(params)
-  if (h === undefined) {
-    h = consensusParamsHash(params)
-    paramsHashes.set(params, h)
+/** `compute`, remembered per argument object. */
+function memoizedByIdentity<K extends object, V>(compute: (key: K) => V): (key: K) => V {
+  const cache = new WeakMap<K, V>()
+  return (key) => {
+    let value = cache.get(key)
+    if (value === undefined) {
+      value = compute(key)
+      cache.set(key, value)
+    }
+    return value
   }
-  return h
 }
+
+// Validator sets and params are immutable values here, and recomputing their hashes per block would dominate
+// generation time.
+const cachedValidatorSetHash = memoizedByIdentity(validatorSetHash)
+const cachedParamsHash = memoizedByIdentity(consensusParamsHash)
 
 /**
  * The synthetic app hash after executing block `height`: `sha256("<chainId>/app/<height>")`. CometBFT puts the app
