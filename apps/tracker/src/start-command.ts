@@ -3,7 +3,7 @@
  * (polls stopped, lease released, Redis closed). Exit codes: `EXIT_CODES` of `@ghostfleet/core`.
  */
 import { EXIT_CODES, type ExitCode, runUntilSignal } from '@ghostfleet/core'
-import { createLogger, type Logger } from '@ghostfleet/telemetry'
+import { createLogger, type Logger, logLevelFrom } from '@ghostfleet/telemetry'
 import { resolveTrackerSettings, type StartFlags } from './config.js'
 import { Tracker } from './tracker.js'
 
@@ -18,7 +18,7 @@ export async function runStart(flags: StartFlags): Promise<ExitCode> {
   try {
     logger = createLogger({
       name: 'ghostfleet-tracker',
-      ...(flags.logLevel === undefined ? {} : { level: flags.logLevel }),
+      ...logLevelFrom({ flag: flags.logLevel, flagName: '--log-level', env: process.env }),
     })
   } catch (error) {
     // Only a log level can be wrong here.

@@ -4,7 +4,7 @@
  * `/livez`, `/readyz`, `/metrics`, JSON 404s and JSON errors.
  *
  * ```ts
- * const logger = createLogger({ name: 'ghostfleet-sidecar' })
+ * const logger = createLogger({ name: 'ghostfleet-sidecar', ...logLevelFrom({ env: process.env }) })
  * const registry = createMetricsRegistry({ defaultLabels: { service: 'sidecar' } })
  * const restarts = createCounter(registry, {
  *   name: 'ghostfleet_node_restarts_total',
@@ -50,6 +50,7 @@ export {
   type LoggerOptions,
   type LogLevel,
   LogLevelError,
+  logLevelFrom,
 } from './logger.js'
 export { assertMetricName, METRIC_PREFIX, type MetricKind, MetricNameError } from './metric-names.js'
 export {

@@ -10,15 +10,17 @@ export type LogLevel = LevelWithSilent
 /** Every level {@link createLogger} accepts, most severe first. */
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
-/** The environment variable that sets the level when {@link LoggerOptions.level} is not given. */
+/** The environment variable the binaries take the level from when no flag gives it ({@link logLevelFrom}). */
 export const LOG_LEVEL_ENV = 'GHOSTFLEET_LOG_LEVEL'
 
 /** Options for {@link createLogger}. */
 export interface LoggerOptions {
   /** The service writing the logs (`ghostfleet-sidecar`, …); every line carries it as `service`. */
   name: string
-  /** Defaults to `$GHOSTFLEET_LOG_LEVEL`, then `info`. Case-insensitive. */
+  /** Case-insensitive. @default info */
   level?: string
+  /** Where `level` came from, for the error that rejects it (a flag, a variable). @default "createLogger level" */
+  levelSource?: string
   /** Human-readable lines instead of JSON. Defaults to true when writing to stdout and stdout is a TTY. */
   pretty?: boolean
   /** Where lines go. Defaults to stdout. */
@@ -43,7 +45,7 @@ export class LogLevelError extends Error {
  */
 export function createLogger(options: LoggerOptions): Logger {
   if (options.name.trim() === '') throw new TypeError('createLogger: name must not be empty')
-  const level = resolveLevel(options.level)
+  const level = resolveLevel(options.level ?? 'info', options.levelSource ?? 'createLogger level')
   const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true)
   const loggerOptions = {
     level,
@@ -54,14 +56,22 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino(loggerOptions, usePretty ? prettyStream(options.destination) : jsonStream(options.destination))
 }
 
-function resolveLevel(explicit: string | undefined): LogLevel {
-  const fromEnv = process.env[LOG_LEVEL_ENV]
-  const [value, source] =
-    explicit !== undefined
-      ? [explicit, 'createLogger level']
-      : fromEnv !== undefined && fromEnv.trim() !== ''
-        ? [fromEnv, LOG_LEVEL_ENV]
-        : ['info', 'default']
+/**
+ * The level a binary runs at: its flag when given, else `GHOSTFLEET_LOG_LEVEL` from `env` when set, else the
+ * default; with the source named for {@link LogLevelError}. Spread it into {@link createLogger}'s options.
+ */
+export function logLevelFrom(input: {
+  flag?: string | undefined
+  flagName?: string
+  env: NodeJS.ProcessEnv
+}): Pick<LoggerOptions, 'level' | 'levelSource'> {
+  if (input.flag !== undefined)
+    return { level: input.flag, levelSource: input.flagName ?? 'createLogger level' }
+  const fromEnv = input.env[LOG_LEVEL_ENV]
+  return fromEnv === undefined || fromEnv.trim() === '' ? {} : { level: fromEnv, levelSource: LOG_LEVEL_ENV }
+}
+
+function resolveLevel(value: string, source: string): LogLevel {
   const normalized = value.trim().toLowerCase()
   const level = LOG_LEVELS.find((candidate) => candidate === normalized)
   if (level === undefined) throw new LogLevelError(value, source)

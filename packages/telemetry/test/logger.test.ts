@@ -3,7 +3,7 @@ import os from 'node:os'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createLogger, LOG_LEVEL_ENV, LogLevelError } from '../src/logger.js'
+import { createLogger, LOG_LEVEL_ENV, LogLevelError, logLevelFrom } from '../src/logger.js'
 
 /** A destination that keeps every line pino writes, parsed. */
 function capture(): { lines: Record<string, unknown>[]; write(line: string): void } {
@@ -41,8 +41,8 @@ describe('createLogger', () => {
     expect(out.lines[0]).toMatchObject({ service: 'ghostfleet-tracker', pool: 'osmosis/1', msg: 'stale' })
   })
 
-  it('defaults to info', () => {
-    vi.stubEnv(LOG_LEVEL_ENV, '')
+  it('defaults to info, whatever the environment says (the binaries read it: logLevelFrom)', () => {
+    vi.stubEnv(LOG_LEVEL_ENV, 'debug')
     const out = capture()
     const logger = createLogger({ name: 'svc', destination: out })
     logger.debug('hidden')
@@ -52,19 +52,19 @@ describe('createLogger', () => {
   })
 
   it('takes the level from GHOSTFLEET_LOG_LEVEL, case-insensitively', () => {
-    vi.stubEnv(LOG_LEVEL_ENV, 'DEBUG')
     const out = capture()
-    const logger = createLogger({ name: 'svc', destination: out })
+    const level = logLevelFrom({ env: { [LOG_LEVEL_ENV]: 'DEBUG' } })
+    const logger = createLogger({ name: 'svc', ...level, destination: out })
     logger.trace('hidden')
     logger.debug('shown')
     expect(logger.level).toBe('debug')
     expect(out.lines.map((line) => line['msg'])).toEqual(['shown'])
   })
 
-  it('prefers the level option over the environment', () => {
-    vi.stubEnv(LOG_LEVEL_ENV, 'debug')
+  it('prefers the level flag over the environment', () => {
     const out = capture()
-    const logger = createLogger({ name: 'svc', level: 'warn', destination: out })
+    const level = logLevelFrom({ flag: 'warn', env: { [LOG_LEVEL_ENV]: 'debug' } })
+    const logger = createLogger({ name: 'svc', ...level, destination: out })
     logger.info('hidden')
     logger.warn('shown')
     expect(out.lines.map((line) => line['msg'])).toEqual(['shown'])
@@ -80,8 +80,8 @@ describe('createLogger', () => {
   })
 
   it('rejects an unknown level in the environment, naming the variable', () => {
-    vi.stubEnv(LOG_LEVEL_ENV, 'loud')
-    expect(() => createLogger({ name: 'svc', destination: capture() })).toThrow(
+    const level = logLevelFrom({ env: { [LOG_LEVEL_ENV]: 'loud' } })
+    expect(() => createLogger({ name: 'svc', ...level, destination: capture() })).toThrow(
       /^GHOSTFLEET_LOG_LEVEL: "loud" is not a log level/,
     )
   })
