@@ -3,6 +3,7 @@
  * builds these shapes, and `ghostfleet-tracker status` parses the answer with the same schemas, so a tracker of
  * another release is told apart from a broken answer.
  */
+import type { DesiredState, SidecarReport } from '@ghostfleet/core'
 import { z } from 'zod'
 
 const height = z.int().min(0)
@@ -87,6 +88,52 @@ export const sidecarViewSchema = z.object({
   version: z.string(),
 })
 export type SidecarView = z.infer<typeof sidecarViewSchema>
+
+/**
+ * A sidecar's view from its last report (received at `receivedAt`) and its stored desired state, as a standby
+ * sees it; the leader adds what only it knows (silence, the command in progress, the note, the last outcome).
+ */
+export function reportedSidecarView(
+  report: SidecarReport,
+  desired: DesiredState | null,
+  poolHeight: number | null,
+  receivedAt: number,
+  now: number,
+): SidecarView {
+  return {
+    sidecarId: report.sidecarId,
+    chainId: report.chainId,
+    poolId: report.poolId,
+    mode: report.mode,
+    desiredMode: desired?.mode ?? null,
+    pruneToHeight: desired?.pruneToHeight ?? null,
+    nodeHeight: report.nodeHeight,
+    nodeBase: report.nodeBase,
+    lag: poolHeight === null ? null : report.nodeHeight - poolHeight,
+    activity: report.activity,
+    nodeReachable: report.nodeReachable,
+    decidedBy: report.decidedBy,
+    silent: false,
+    reportedAt: report.reportedAt,
+    lastReportAgeSeconds: Math.max(0, now - receivedAt) / 1000,
+    lastPrune: report.lastPrune,
+    appliedEpoch: report.appliedEpoch,
+    appliedGeneration: report.appliedGeneration,
+    desired:
+      desired === null
+        ? null
+        : {
+            epoch: desired.epoch,
+            generation: desired.generation,
+            issuedAt: desired.issuedAt,
+            reason: desired.reason,
+          },
+    command: null,
+    note: null,
+    lastOutcome: null,
+    version: report.version,
+  }
+}
 
 export const discoveryViewSchema = z.object({
   /** The Consul agent's URL; null when the tracker runs without Consul. */

@@ -2,7 +2,7 @@
 import type { DesiredState } from '@ghostfleet/core'
 import { describeCommand } from './commands.js'
 import type { PoolEntry, SidecarEntry } from './fleet-state.js'
-import type { PoolView, SidecarView } from './fleet-view.js'
+import { type PoolView, reportedSidecarView, type SidecarView } from './fleet-view.js'
 import type { PoolMetricsSnapshot } from './metrics.js'
 import { type PoolSummaryInput, poolMetrics, poolView } from './pool-summary.js'
 import type { Reconciler } from './reconciler.js'
@@ -62,33 +62,12 @@ export function leaderSidecar(source: LeaderViewSource, entry: SidecarEntry): Si
     note = `${note}; waiting for the availability budget (${pool.unavailable.size} of ${pool.settings.maxUnavailable} in use${holders.length > 0 ? `: ${holders.join(', ')}` : ''})`
   }
   return {
+    ...reportedSidecarView(report, desired, poolHeight, entry.receivedAt, source.now),
     sidecarId: entry.id,
     chainId: entry.pool.chainId,
     poolId: entry.pool.poolId,
-    mode: report.mode,
-    desiredMode: desired?.mode ?? null,
-    pruneToHeight: desired?.pruneToHeight ?? null,
-    nodeHeight: report.nodeHeight,
-    nodeBase: report.nodeBase,
-    lag: poolHeight === null ? null : report.nodeHeight - poolHeight,
     activity: entry.silent ? 'unknown' : report.activity,
-    nodeReachable: report.nodeReachable,
-    decidedBy: report.decidedBy,
     silent: entry.silent,
-    reportedAt: report.reportedAt,
-    lastReportAgeSeconds: Math.max(0, source.now - entry.receivedAt) / 1000,
-    lastPrune: report.lastPrune,
-    appliedEpoch: report.appliedEpoch,
-    appliedGeneration: report.appliedGeneration,
-    desired:
-      desired === null
-        ? null
-        : {
-            epoch: desired.epoch,
-            generation: desired.generation,
-            issuedAt: desired.issuedAt,
-            reason: desired.reason,
-          },
     command:
       command === null
         ? null
@@ -100,7 +79,6 @@ export function leaderSidecar(source: LeaderViewSource, entry: SidecarEntry): Si
           },
     note,
     lastOutcome: entry.lastOutcome,
-    version: report.version,
   }
 }
 

@@ -12,7 +12,7 @@ import {
 } from '@ghostfleet/coordination'
 import type { DesiredState, MemberActivity, SidecarReport, TrackerConfig } from '@ghostfleet/core'
 import type { PoolFacts } from '@ghostfleet/kyve'
-import type { PoolView, SidecarView } from './fleet-view.js'
+import { type PoolView, reportedSidecarView, type SidecarView } from './fleet-view.js'
 import { poolKey } from './pool-ref.js'
 import { resolvePoolSettings } from './pool-settings.js'
 import { poolView } from './pool-summary.js'
@@ -94,39 +94,7 @@ export async function standbyFleet(
   const sidecars: SidecarView[] = reports.map((report, index) => {
     const state = desired[index] ?? null
     const poolHeight = progress.get(poolKey(report))?.poolHeight ?? null
-    return {
-      sidecarId: report.sidecarId,
-      chainId: report.chainId,
-      poolId: report.poolId,
-      mode: report.mode,
-      desiredMode: state?.mode ?? null,
-      pruneToHeight: state?.pruneToHeight ?? null,
-      nodeHeight: report.nodeHeight,
-      nodeBase: report.nodeBase,
-      lag: poolHeight === null ? null : report.nodeHeight - poolHeight,
-      activity: report.activity,
-      nodeReachable: report.nodeReachable,
-      decidedBy: report.decidedBy,
-      silent: false,
-      reportedAt: report.reportedAt,
-      lastReportAgeSeconds: Math.max(0, now - report.reportedAt) / 1000,
-      lastPrune: report.lastPrune,
-      appliedEpoch: report.appliedEpoch,
-      appliedGeneration: report.appliedGeneration,
-      desired:
-        state === null
-          ? null
-          : {
-              epoch: state.epoch,
-              generation: state.generation,
-              issuedAt: state.issuedAt,
-              reason: state.reason,
-            },
-      command: null,
-      note: null,
-      lastOutcome: null,
-      version: report.version,
-    }
+    return reportedSidecarView(report, state, poolHeight, report.reportedAt, now)
   })
   sidecars.sort((a, b) => {
     const ka = `${a.chainId}/${a.poolId}`
