@@ -6,7 +6,7 @@
  * ```ts
  * import { Controller, LocalDecisionSource, PoolRefresher } from '@ghostfleet/sidecar'
  *
- * const pool = new PoolRefresher({ source: kyve, poolId: 1, minRetryMs: 10_000, maxRetryMs: 300_000 })
+ * const pool = new PoolRefresher({ source: kyve, poolId: 1, retry: { minMs: 10_000, maxMs: 300_000 } })
  * const decisions = new LocalDecisionSource({ thresholds, maxPoolAgeMs: 600_000, pruning: { enabled: true, margin: 1 } })
  * // fleet mode: `new FleetMode(...).decisionSource(localOptions, deps)` applies the tracker's desired state and
  * // falls back to a LocalDecisionSource (see src/fleet/ and README "Fleet mode")

@@ -88,8 +88,7 @@ function world(options: {
   const pool = new PoolRefresher({
     source: { getPool: async () => answer() },
     poolId: 1,
-    minRetryMs: 10,
-    maxRetryMs: 10,
+    retry: { minMs: 10, maxMs: 10 },
   })
   const metrics = createSidecarMetrics({
     chainId: 'kyve-1',

@@ -150,8 +150,7 @@ export async function startTestSidecar(options: {
   const pool = new PoolRefresher({
     source: fleet.poolSource,
     poolId: POOL_ID,
-    minRetryMs: 10,
-    maxRetryMs: 10,
+    retry: { minMs: 10, maxMs: 10 },
   })
   const decisions = fleet.decisionSource(
     {

@@ -27,8 +27,7 @@ describe('PoolRefresher', () => {
     const poller = new PoolRefresher({
       source: kyve.source,
       poolId: 1,
-      minRetryMs: 1_000,
-      maxRetryMs: 60_000,
+      retry: { minMs: 1_000, maxMs: 60_000 },
     })
     const first = poller.refresh()
     const second = poller.refresh()
@@ -49,8 +48,7 @@ describe('PoolRefresher', () => {
     const poller = new PoolRefresher({
       source: kyve.source,
       poolId: 1,
-      minRetryMs: 1_000,
-      maxRetryMs: 8_000,
+      retry: { minMs: 1_000, maxMs: 8_000 },
       now: () => now,
       random: () => 0.999,
       onResult: (r) => results.push(r),
@@ -88,8 +86,7 @@ describe('PoolRefresher', () => {
     const poller = new PoolRefresher({
       source: kyve.source,
       poolId: 1,
-      minRetryMs: 1,
-      maxRetryMs: 1,
+      retry: { minMs: 1, maxMs: 1 },
       onResult: () => {
         throw new Error('metrics broke')
       },

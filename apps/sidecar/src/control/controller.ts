@@ -342,17 +342,7 @@ export class Controller {
       `switching to ${decision.mode} mode: ${decision.reason}`,
     )
     try {
-      const result = await switchMode(
-        {
-          node: deps.node,
-          addressBook: deps.addressBook,
-          state: deps.state,
-          now: deps.now,
-          signal: this.abort.signal,
-        },
-        decision.mode,
-        decision.reason,
-      )
+      const result = await switchMode({ ...deps, signal: this.abort.signal }, decision.mode, decision.reason)
       deps.metrics.nodeRestarts.inc({ reason: 'mode_switch' })
       deps.metrics.setMode(result.to)
       if (result.reverted) this.ghostEntry.failed(deps.now())
@@ -401,17 +391,7 @@ export class Controller {
       `pruning: stopping the node to prune everything below height ${height}`,
     )
     try {
-      const run = await runPrune(
-        {
-          node: deps.node,
-          state: deps.state,
-          now: deps.now,
-          waitUntilUnlocked: deps.waitUntilUnlocked,
-          prune: deps.prune,
-          signal: this.abort.signal,
-        },
-        height,
-      )
+      const run = await runPrune({ ...deps, signal: this.abort.signal }, height)
       this.lastPruneRun = run
       deps.metrics.nodeRestarts.inc({ reason: 'prune' })
       deps.metrics.prunes.inc({ outcome: run.outcome })

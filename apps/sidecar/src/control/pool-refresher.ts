@@ -20,10 +20,10 @@ import { withinMs } from '../wait-for.js'
 export interface PoolRefresherOptions {
   source: PoolSource
   poolId: number
-  /** The supervision interval: the shortest gap between two calls after a failure. */
-  minRetryMs: number
-  /** Upper bound of the wait after consecutive failures. */
-  maxRetryMs: number
+  /**
+   * The wait after consecutive failures: at least `minMs` (the supervision interval), at most `maxMs`.
+   */
+  retry: { minMs: number; maxMs: number }
   now?: () => number
   random?: () => number
   /** Called after every call, for logs and metrics. */
@@ -126,16 +126,17 @@ export class PoolRefresher {
     } else {
       this.lastFailureAt = at
       this.lastError = result.error.message
+      const { retry } = this.options
       const wait = backoffDelay(
         Math.min(this.failures, 30),
         {
-          initialMs: Math.max(1, this.options.minRetryMs),
-          maxMs: Math.max(this.options.minRetryMs, this.options.maxRetryMs),
+          initialMs: Math.max(1, retry.minMs),
+          maxMs: Math.max(retry.minMs, retry.maxMs),
         },
         this.random,
       )
       this.failures++
-      this.nextAttemptAt = at + Math.max(this.options.minRetryMs, wait)
+      this.nextAttemptAt = at + Math.max(retry.minMs, wait)
     }
     try {
       this.options.onResult?.(result)
