@@ -1,5 +1,6 @@
 /**
- * How a sidecar counts against its pool's availability budget (design invariant 3), and the planning call.
+ * How a sidecar counts against its pool's availability budget (at most `maxUnavailable` sidecars of a pool
+ * restarting or pruning at once), and the planning call.
  *
  * A sidecar is unavailable when it is silent (unknown: it may be mid-restart, or gone), when it says it is not
  * serving, when its node is unreachable, or while it holds a command the tracker gave it (a switch or a prune

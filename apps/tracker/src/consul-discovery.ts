@@ -1,5 +1,5 @@
 /**
- * The tracker's Consul side (issue 6, "Discovery"): it registers itself as service `ghostfleet-tracker` (kept
+ * The tracker's Consul side: it registers itself as service `ghostfleet-tracker` (kept
  * registered across agent restarts by `ConsulRegistration`) and, every interval, compares the sidecars Consul
  * lists with the sidecars reporting on Redis, for the fleet API and the metrics.
  *

@@ -161,7 +161,7 @@ export const trackerViewSchema = z.object({
   quietUntil: epochMs.nullable(),
   /** Silent sidecars of unknown pool that hold every pool's new commands (leader only). */
   orphans: z.array(z.string()),
-  /** Consul against Redis. Optional: trackers before issue 6 do not send it. */
+  /** Consul against Redis. Optional: trackers without Consul support do not send it. */
   discovery: discoveryViewSchema.optional(),
   generatedAt: epochMs,
 })

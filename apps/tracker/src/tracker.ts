@@ -54,7 +54,7 @@ import { standbyFleet } from './standby-view.js'
 import { loadStoredDesired } from './stored-desired.js'
 import { DEFAULT_TIMING, desiredStateExpiryMs, type TrackerTiming } from './timing.js'
 
-/** Seam for service registration (Consul, issue 6): called once the HTTP server listens, and on stop. */
+/** Seam for service registration (Consul): called once the HTTP server listens, and on stop. */
 export interface TrackerRegistration {
   register(self: { id: string; url: string }): Promise<void>
   deregister(): Promise<void>

@@ -17,7 +17,7 @@ export type RedisClient = Redis | Cluster
  * - `sidecar`: **fail fast**. `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`, no re-sending of
  *   unanswered commands after a reconnect, and a `commandTimeout` (default 2 s) for a half-open TCP connection
  *   that would otherwise swallow commands silently. A sidecar's control loop keeps its node serving while Redis
- *   is down (design invariant 6); a command that waited in a queue would freeze the loop, and one replayed
+ *   is down (remote failures degrade, never kill); a command that waited in a queue would freeze the loop, and one replayed
  *   minutes later would report a state that is no longer true.
  * - `tracker`: **absorb short blips**. The offline queue stays on, so a command issued during a reconnect is sent
  *   once the connection is back; `maxRetriesPerRequest: 1` and a `commandTimeout` (default 5 s) bound how long a

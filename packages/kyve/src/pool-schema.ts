@@ -1,9 +1,8 @@
 import { z } from 'zod'
 
 /*
- * The JSON of `GET /kyve/query/v1beta1/pool/{id}` as the Cosmos SDK gRPC gateway renders it
- * (shared/reference/kyve-api.md §1): snake_case keys, every field present, uint64/int64 as decimal strings,
- * uint32 as JSON numbers, enums by name.
+ * The JSON of `GET /kyve/query/v1beta1/pool/{id}` as the Cosmos SDK gRPC gateway renders it: snake_case keys,
+ * every field present, uint64/int64 as decimal strings, uint32 as JSON numbers, enums by name.
  *
  * Strictness policy:
  * - Every documented field is required and type-checked (a string where a number belongs is a reject, and the

@@ -2,8 +2,8 @@ import { redactUrl } from '@ghostfleet/core'
 import { InvalidOptionsError, UnknownChainError } from './errors.js'
 
 /**
- * Public KYVE REST (LCD) endpoints per chain id, as supervysor (HEAD), kyvejs and ksync ship them
- * (shared/reference/kyve-api.md §5). supervysor's older `api-eu-1`/`api-us-1` hosts were replaced upstream in
+ * Public KYVE REST (LCD) endpoints per chain id, as supervysor (HEAD), kyvejs and ksync ship them.
+ * supervysor's older `api-eu-1`/`api-us-1` hosts were replaced upstream in
  * 2024-01 and are deliberately not listed: a dead default only adds a timeout to every failed round.
  */
 export const CHAIN_PRESETS = Object.freeze({

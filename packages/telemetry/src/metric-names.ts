@@ -45,7 +45,7 @@ const NON_BASE_UNITS = new Set([
 const BASE_UNITS = ['seconds', 'bytes'] as const
 
 /**
- * Checks a metric name against the Ghostfleet conventions (DESIGN.md, "Interfaces operators touch"), which
+ * Checks a metric name against the Ghostfleet conventions, which
  * follow Prometheus' naming guide:
  * - `ghostfleet_` then lower-case words joined by single underscores;
  * - counters end in `_total`, nothing else does; no name ends in a suffix the exposition format generates;

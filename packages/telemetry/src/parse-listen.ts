@@ -22,7 +22,7 @@ export class ListenAddressError extends Error {
   }
 }
 
-/** Health and metrics endpoints are for the local operator unless configured otherwise (DESIGN.md). */
+/** Health and metrics endpoints are for the local operator unless configured otherwise. */
 export const DEFAULT_LISTEN_HOST = '127.0.0.1'
 
 // Same port rule as @ghostfleet/core's parseListenAddress: decimal, no leading zeros.

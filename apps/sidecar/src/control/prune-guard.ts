@@ -4,7 +4,7 @@ import type { PruneRefusalReason } from '../prune-refusal.js'
 import type { NodeObservation } from './node-observer.js'
 
 /**
- * The last line of defence before a prune (DESIGN.md invariant 1): whoever proposed the height — the local
+ * The last line of defence before a prune (never prune what the pool has not validated): whoever proposed the height — the local
  * decider or, in fleet mode, a tracker — the sidecar recomputes the safe height from its own view of the pool
  * and the node right now, and refuses anything above it. A wrong or forged proposal costs a log line, never
  * blocks the pool still needs.

@@ -1,5 +1,5 @@
 /**
- * The sidecar's Consul registration (issue 6, "Discovery"): service `ghostfleet-sidecar`, id = the sidecar's
+ * The sidecar's Consul registration: service `ghostfleet-sidecar`, id = the sidecar's
  * fleet id (what it reports under on Redis, so the tracker can match the two), tags `chain:`/`pool:`/`mode:`,
  * meta `version` (and `node_id` when known), its HTTP address, an HTTP check on `/readyz`.
  *

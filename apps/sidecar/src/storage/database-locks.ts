@@ -4,7 +4,7 @@ import { pathExists } from '@ghostfleet/cometbft'
 import { pidsWithFileOpen, withoutDescendants } from '../supervisor/process-inspect.js'
 
 /*
- * Whether the node's databases are open by some process (DESIGN.md invariant 2: prune only a stopped node).
+ * Whether the node's databases are open by some process (prune only a stopped node).
  * goleveldb locks `LOCK` with flock(2), C++ LevelDB (classic-level, the simulated node) with fcntl(2); the two
  * do not see each other, so both kinds are looked for. On Linux /proc/locks lists both kinds with the locked
  * file's inode and the holder's pid.

@@ -7,10 +7,11 @@ import { readNodeConfig } from './config-toml.js'
 import { AddressBookError } from './errors.js'
 
 /*
- * Stash and restore of the node's address book around ghost mode (DESIGN.md invariant 4).
+ * Stash and restore of the node's address book around ghost mode: the stashed book always wins on the
+ * way back to normal mode, and it is never deleted before it has been restored.
  *
- * A node started without its address book writes a fresh, near-empty one within two minutes and on shutdown
- * (shared/reference/cometbft.md §4). KYVE's supervysor then found that file on the way back and deleted the
+ * A node started without its address book writes a fresh, near-empty one within two minutes and on shutdown.
+ * KYVE's supervysor then found that file on the way back and deleted the
  * good stashed copy. Here the rules are:
  *
  * 1. The stash always wins. Once a stash is recorded (its manifest written, which happens before the live book

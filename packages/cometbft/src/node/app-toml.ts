@@ -14,8 +14,8 @@ import {
 } from './toml-lines.js'
 
 /*
- * The pruning settings of the Cosmos SDK's app.toml (shared/reference/cometbft.md §5): what supervysor set,
- * edited without supervysor's flaws (anchors.md §1.1 weakness 9: `strings.Contains` line matching, no backup).
+ * The pruning settings of the Cosmos SDK's app.toml: what supervysor set, edited without supervysor's flaws
+ * (`strings.Contains` line matching, no backup).
  *
  * The file is edited as text, line by line, and only the value of a matched key changes: comments, ordering,
  * spacing, quoting style of other keys and other sections stay byte for byte. A key matches only as a real

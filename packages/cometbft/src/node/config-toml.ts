@@ -5,7 +5,7 @@ import { InvalidListenAddressError } from './errors.js'
 import { configErrorFromZod, readTomlFile } from './toml-file.js'
 
 /*
- * The few keys of CometBFT's config.toml the sidecar needs (shared/reference/cometbft.md §5). A key that is
+ * The few keys of CometBFT's config.toml the sidecar needs. A key that is
  * absent takes CometBFT's own default (config/config.go DefaultBaseConfig / DefaultP2PConfig /
  * DefaultRPCConfig), because that is what the node will run with; a key of the wrong type is a reject, because
  * the node would refuse it too.

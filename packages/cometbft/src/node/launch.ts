@@ -4,8 +4,7 @@ import { LaunchOptionsError } from './errors.js'
 import { splitShellWords } from './shell-words.js'
 
 /*
- * The command line that starts the node, directly or under cosmovisor, in normal or ghost mode
- * (shared/reference/cometbft.md §5, DESIGN.md "ghost mode").
+ * The command line that starts the node, directly or under cosmovisor, in normal or ghost mode.
  *
  * Ghost mode is stricter than supervysor's: besides `--p2p.seeds " "` and a fresh listen address it also
  * clears `persistent_peers` and turns PEX off (supervysor left persistent peers in place, so a node with

@@ -11,7 +11,7 @@ import {
 } from './errors.js'
 
 /*
- * A client for the two CometBFT RPC calls the sidecar lives on (shared/reference/cometbft.md §3).
+ * A client for the two CometBFT RPC calls the sidecar lives on (`/status` and `/abci_info`).
  *
  * Every request has a hard deadline and every answer is validated; nothing is ever defaulted to 0 except the
  * one documented case (`last_block_height` is omitted by the node when it is 0). supervysor logged parse

@@ -69,7 +69,7 @@ const pruningSchema = table({
   intervalHours: bounded('pruning.intervalHours').default(24),
   /** Prune state.db along with the block store (supervysor's `--state-pruning`). */
   statePruning: bool().default(true),
-  /** Compact the databases after pruning so the disk space is actually returned (supervysor's #13/#16). */
+  /** Compact the databases after pruning so the disk space is actually returned (LevelDB frees it only then). */
   forceCompact: bool().default(false),
   /** Extra heights kept below min(pool, node); see `safePruneHeight`. */
   margin: intAtLeast(1).default(1),

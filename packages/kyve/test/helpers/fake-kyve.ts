@@ -4,7 +4,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /*
- * Fixtures (test/fixtures/), shaped after shared/reference/kyve-api.md §1:
+ * Fixtures (test/fixtures/), shaped after the real KYVE REST answers:
  * - pool-osmosis-kyve-1-v1.4.json: Osmosis, pool 1 on kyve-1, chain v1.4 field set (u64 inflation_share_weight,
  *   no end_key, no fundings). Settings from KYVE's Osmosis MsgCreatePool (upload_interval 60, max_bundle_size 100,
  *   inflation_share_weight 2500000000); `account` is the real module address of "pool/1".
