@@ -176,7 +176,7 @@ export async function startTestSidecar(options: {
       return metricValue(await metrics.registry.metrics(), name, labels)
     },
     async close() {
-      await decisions.close()
+      await fleet.close()
     },
   }
 }

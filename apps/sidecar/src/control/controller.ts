@@ -176,7 +176,6 @@ export class Controller {
         await this.deps.node.stop()
       } finally {
         await this.deps.state.flush()
-        await this.deps.decisions.close?.()
         this.activity = 'stopped'
       }
     })()

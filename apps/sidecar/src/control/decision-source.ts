@@ -14,7 +14,6 @@ export interface DecisionSource {
   /** `local` or `tracker`, for logs, /status and reports. */
   readonly name: DecidedBy
   decide(input: DecisionInput): Promise<Decision>
-  close?(): Promise<void> | void
 }
 
 export type DecidedBy = 'local' | 'tracker'

@@ -237,10 +237,6 @@ export class TrackerDecisionSource implements DecisionSource {
     return await this.decideLocally(input)
   }
 
-  async close(): Promise<void> {
-    await this.options.local.close?.()
-  }
-
   private async read(): Promise<Read> {
     const { redis } = this.options
     if (!this.everRead && redis.status !== 'ready') {
