@@ -81,11 +81,6 @@ export class TrackerMetrics {
     this.registry = registry ?? createMetricsRegistry({ defaultLabels: { service: 'tracker' } })
     const r = this.registry
     const poolLabels = ['chain', 'pool'] as const
-    const forEachPool = (
-      fn: (pool: PoolMetricsSnapshot, labels: { chain: string; pool: string }) => void,
-    ) => {
-      for (const pool of source.pools()) fn(pool, { chain: pool.chainId, pool: String(pool.poolId) })
-    }
     const scalarGauge = (name: string, help: string, value: () => number) =>
       createGauge(r, {
         name,
@@ -109,37 +104,32 @@ export class TrackerMetrics {
           }
         },
       })
-    /** One series per pool; a pool whose value is null (not known yet) has none. */
-    const poolGauge = (name: string, help: string, value: (pool: PoolMetricsSnapshot) => number | null) =>
-      createGauge(r, {
-        name,
-        help,
-        labelNames: poolLabels,
-        collect(this: Gauge<'chain' | 'pool'>) {
-          this.reset()
-          forEachPool((pool, labels) => {
-            const v = value(pool)
-            if (v !== null) this.set(labels, v)
-          })
-        },
-      })
-    /** Per pool, the lowest and highest over its reporting sidecars (`stat` = min | max). */
-    const poolRangeGauge = (
+    /**
+     * Per pool one series, or with `label` one per key of the record `value` returns (`stat`: min/max, `mode`);
+     * a null value (not known yet) has no series.
+     */
+    type PoolValue = number | null | Readonly<Record<string, number | null>>
+    const poolGauge = (
       name: string,
       help: string,
-      range: (pool: PoolMetricsSnapshot) => { min: number | null; max: number | null },
+      value: (pool: PoolMetricsSnapshot) => PoolValue,
+      label?: string,
     ) =>
       createGauge(r, {
         name,
         help,
-        labelNames: [...poolLabels, 'stat'] as const,
-        collect(this: Gauge<'chain' | 'pool' | 'stat'>) {
+        labelNames: label === undefined ? poolLabels : [...poolLabels, label],
+        collect(this: Gauge) {
           this.reset()
-          forEachPool((pool, labels) => {
-            const { min, max } = range(pool)
-            if (min !== null) this.set({ ...labels, stat: 'min' }, min)
-            if (max !== null) this.set({ ...labels, stat: 'max' }, max)
-          })
+          for (const pool of source.pools()) {
+            const labels = { chain: pool.chainId, pool: String(pool.poolId) }
+            const v = value(pool)
+            if (typeof v === 'number') this.set(labels, v)
+            else if (v !== null && label !== undefined) {
+              for (const [key, n] of Object.entries(v))
+                if (n !== null) this.set({ ...labels, [label]: key }, n)
+            }
+          }
         },
       })
     scalarGauge(
@@ -185,32 +175,28 @@ export class TrackerMetrics {
       'Seconds since the pool height was fetched; decisions hold when it exceeds maxPoolAgeSeconds.',
       (pool) => pool.poolHeightAgeSeconds,
     )
-    createGauge(r, {
-      name: 'ghostfleet_tracker_pool_sidecars',
-      help: 'Reporting sidecars of the pool by the mode they report.',
-      labelNames: [...poolLabels, 'mode'] as const,
-      collect(this: Gauge<'chain' | 'pool' | 'mode'>) {
-        this.reset()
-        forEachPool((pool, labels) => {
-          this.set({ ...labels, mode: 'normal' }, pool.sidecarsByMode.normal)
-          this.set({ ...labels, mode: 'ghost' }, pool.sidecarsByMode.ghost)
-        })
-      },
-    })
+    poolGauge(
+      'ghostfleet_tracker_pool_sidecars',
+      'Reporting sidecars of the pool by the mode they report.',
+      (pool) => ({ normal: pool.sidecarsByMode.normal, ghost: pool.sidecarsByMode.ghost }),
+      'mode',
+    )
     poolGauge(
       'ghostfleet_tracker_pool_sidecars_silent',
       'Sidecars of the pool that stopped reporting (unknown state; they count as unavailable).',
       (pool) => pool.silent,
     )
-    poolRangeGauge(
+    poolGauge(
       'ghostfleet_tracker_pool_node_height',
       'Lowest and highest node height among the reporting sidecars of the pool.',
       (pool) => ({ min: pool.minNodeHeight, max: pool.maxNodeHeight }),
+      'stat',
     )
-    poolRangeGauge(
+    poolGauge(
       'ghostfleet_tracker_pool_lag_blocks',
       'Node height minus pool height (how far the pool lags the node), lowest and highest over the pool.',
       (pool) => ({ min: pool.minLag, max: pool.maxLag }),
+      'stat',
     )
     poolGauge(
       'ghostfleet_tracker_pool_unavailable_sidecars',
