@@ -67,11 +67,9 @@ export interface PrunableStates {
   heightCount: number
 }
 
-function prefixRange(prefix: string): { gte: Buffer; lt: Buffer } {
-  const gte = Buffer.from(prefix, 'latin1')
-  const lt = Buffer.from(gte)
-  lt[lt.length - 1] = (lt[lt.length - 1] as number) + 1
-  return { gte, lt }
+/** The key range of a prefix that ends in `:` (all of the pruner's do): `[prefix, prefix with ';' for ':')`. */
+function prefixRange(prefix: string): { gte: string; lt: string } {
+  return { gte: prefix, lt: `${prefix.slice(0, -1)};` }
 }
 
 async function heightsBelow(stateDb: Db, prefix: string, untilHeight: number): Promise<Set<number>> {
@@ -128,11 +126,15 @@ export async function deleteStates(
   for (let i = 0; i < heights.length; i += o.batchSize) {
     const end = Math.min(i + o.batchSize, heights.length)
     const batch = stateDb.batch()
+    // One prefix after the other, each in key order: cheaper memtable inserts (see deleteBlocks), same batch.
+    for (let j = i; j < end; j++) batch.del(key(`abciResponsesKey:${heights[j]}`))
+    for (let j = i; j < end; j++) {
+      const h = heights[j] as number
+      if (consensusParams.has(h)) batch.del(key(`consensusParamsKey:${h}`))
+    }
     for (let j = i; j < end; j++) {
       const h = heights[j] as number
       if (validators.has(h)) batch.del(key(`validatorsKey:${h}`))
-      if (consensusParams.has(h)) batch.del(key(`consensusParamsKey:${h}`))
-      batch.del(key(`abciResponsesKey:${h}`))
     }
     if (inFlight !== null) await inFlight
     inFlight = batch.write().then(() => o.onBatch?.(end, heights.length))
