@@ -1,9 +1,18 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { eventually, freePort, startProcess } from '@ghostfleet/testkit'
+import { processLiveness } from '@ghostfleet/sidecar'
+import {
+  answeredHeight,
+  eventually,
+  freePort,
+  type Json,
+  nodeStatus,
+  SIMNODE_CLI,
+  startProcess,
+  testConfig,
+} from '@ghostfleet/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { processLiveness } from '../src/supervisor/process-inspect.js'
-import { answeredHeight, type Json, nodeStatus, SIMNODE_CLI, SimNet, testConfig } from './helpers/simnet.js'
+import { SimNet } from './helpers/simnet.js'
 
 /*
  * The address book and the persisted mode across a ghost node that writes its own book and across a SIGKILL of
