@@ -6,8 +6,10 @@ import {
   freePort,
   type GoleveldbTool,
   goleveldbTool,
+  nodeStatus,
   requireGoleveldb,
   runProcess,
+  SIMNODE_CLI,
   startProcess,
   type TempDir,
   tempDir,
@@ -16,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { backupsToDelete, parseBackupName } from '../src/storage/backup.js'
 import { generateHome, sidecarCli } from './helpers/cli.js'
 import { digestOfCopy, hashTree } from './helpers/node-files.js'
-import { nodeStatus, SIMNODE_CLI } from './helpers/simnet.js'
 
 /*
  * `ghostfleet-sidecar backup` on homes written by goleveldb (the engine of real nodes): the node's files are not

@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { NodeMode } from '@ghostfleet/core'
 import { createLogger } from '@ghostfleet/telemetry'
-import { eventually, type FakeConsul, freePort, startFakeConsul } from '@ghostfleet/testkit'
+import { eventually, type FakeConsul, freePort, startFakeConsul, testConfig } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ConsulSettingsError,
@@ -10,7 +10,7 @@ import {
   SidecarConsul,
   sidecarServiceId,
 } from '../src/discovery/consul.js'
-import { SimNet, testConfig } from './helpers/simnet.js'
+import { SimNet } from './helpers/simnet.js'
 
 const wait = { timeoutMs: 20_000 }
 const logger = createLogger({ name: 'consul-test', level: 'silent', pretty: false })

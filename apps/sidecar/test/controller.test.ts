@@ -1,7 +1,7 @@
 import type { NodeRpcClient, NodeStatus } from '@ghostfleet/cometbft'
 import type { PoolFacts } from '@ghostfleet/kyve'
 import { createLogger } from '@ghostfleet/telemetry'
-import { eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, metricValue, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Controller } from '../src/control/controller.js'
 import type { Decision, DecisionInput, DecisionSource } from '../src/control/decision-source.js'
@@ -11,7 +11,6 @@ import type { PruneResultLike } from '../src/control/prune-operation.js'
 import { SidecarStateStore } from '../src/state/sidecar-state.js'
 import { StateKeeper } from '../src/state/state-keeper.js'
 import { createSidecarMetrics } from '../src/telemetry/sidecar-metrics.js'
-import { metricValue } from './helpers/simnet.js'
 
 /*
  * The controller with a decision source that is not the local decider — as a tracker will be in fleet mode —

@@ -1,10 +1,10 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { eventually, freePort } from '@ghostfleet/testkit'
+import { eventually, freePort, metricValue, nodeStatus, SIMNODE_CLI, testConfig } from '@ghostfleet/testkit'
 import { parse } from 'smol-toml'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sidecarCli } from './helpers/cli.js'
-import { metricValue, nodeStatus, SIMNODE_CLI, SimNet, testConfig } from './helpers/simnet.js'
+import { SimNet } from './helpers/simnet.js'
 
 /*
  * Nodes whose config.toml names a db_backend other than goleveldb (newer Cosmos chains often use pebbledb):

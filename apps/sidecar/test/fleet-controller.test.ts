@@ -1,7 +1,7 @@
 import type { NodeRpcClient, NodeStatus } from '@ghostfleet/cometbft'
 import { loadAllReports } from '@ghostfleet/coordination'
 import { createLogger } from '@ghostfleet/telemetry'
-import { eventually, startRedis, type TempDir, type TestRedis } from '@ghostfleet/testkit'
+import { eventually, metricValue, startRedis, type TempDir, type TestRedis } from '@ghostfleet/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Controller } from '../src/control/controller.js'
 import type { NodeLifecycle } from '../src/control/node-lifecycle.js'
@@ -13,7 +13,6 @@ import {
   TestTracker,
   THRESHOLDS,
 } from './fleet-helpers.js'
-import { metricValue } from './helpers/simnet.js'
 
 /*
  * Fleet mode wired to the real controller, as `start` wires it: the tracker-driven decision source, the reporter

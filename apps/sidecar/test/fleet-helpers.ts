@@ -12,7 +12,7 @@ import {
 import type { DesiredState } from '@ghostfleet/core'
 import type { PoolFacts } from '@ghostfleet/kyve'
 import { createLogger } from '@ghostfleet/telemetry'
-import { eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { eventually, metricValue, type TempDir, tempDir } from '@ghostfleet/testkit'
 import type { DecisionInput } from '../src/control/decision-source.js'
 import type { NodeObservation } from '../src/control/node-observer.js'
 import { PoolRefresher } from '../src/control/pool-refresher.js'
@@ -23,7 +23,6 @@ import type { PoolSnapshot } from '../src/kyve/pool-snapshot.js'
 import { SidecarStateStore } from '../src/state/sidecar-state.js'
 import { StateKeeper } from '../src/state/state-keeper.js'
 import { createSidecarMetrics, type SidecarMetrics } from '../src/telemetry/sidecar-metrics.js'
-import { metricValue } from './helpers/simnet.js'
 
 /*
  * A sidecar's fleet mode without a node process (observations are given), talking to a real redis-server, and a

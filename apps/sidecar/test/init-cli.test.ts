@@ -2,11 +2,11 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { KyveSimulator } from '@ghostfleet/devnet'
 import { startKyveSimulator } from '@ghostfleet/devnet'
-import { freePort, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { freePort, type Json, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { parse } from 'smol-toml'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { sidecarCli } from './helpers/cli.js'
-import { type Json, SimNet } from './helpers/simnet.js'
+import { SimNet } from './helpers/simnet.js'
 
 /* `ghostfleet-sidecar init` against the simulated KYVE API and a real simnode home. Whatever goes wrong, nothing
  * is written: the config file does not appear and app.toml is byte-for-byte unchanged. */

@@ -2,10 +2,10 @@ import { rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { startKyveSimulator } from '@ghostfleet/devnet'
-import { eventually, freePort } from '@ghostfleet/testkit'
+import { eventually, freePort, nodeStatus, testConfig } from '@ghostfleet/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sidecarCli } from './helpers/cli.js'
-import { nodeStatus, SimNet, testConfig } from './helpers/simnet.js'
+import { SimNet } from './helpers/simnet.js'
 
 /*
  * `start` exits non-zero only for local fatal errors, each with a message that says what to fix: 2 for a

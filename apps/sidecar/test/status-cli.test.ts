@@ -1,7 +1,7 @@
-import { eventually, freePort } from '@ghostfleet/testkit'
+import { eventually, freePort, testConfig } from '@ghostfleet/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sidecarCli } from './helpers/cli.js'
-import { SimNet, testConfig } from './helpers/simnet.js'
+import { SimNet } from './helpers/simnet.js'
 
 let net: SimNet | undefined
 afterEach(async () => {

@@ -4,6 +4,8 @@ import {
   freePort,
   type GoleveldbTool,
   goleveldbTool,
+  nodeStatus,
+  SIMNODE_CLI,
   startProcess,
   type TempDir,
   tempDir,
@@ -14,7 +16,6 @@ import { directoryBytes } from '../src/storage/directory-size.js'
 import { PruneAbortedError, pruneNodeHome, waitUntilUnlocked } from '../src/storage/offline-prune.js'
 import { WaitTimeoutError } from '../src/wait-for.js'
 import { generateHome } from './helpers/cli.js'
-import { nodeStatus, SIMNODE_CLI } from './helpers/simnet.js'
 
 let dir: TempDir
 let home: string

@@ -4,14 +4,6 @@ import { processesLaunchedBy } from '../../src/supervisor/process-inspect.js'
 
 /* The test kit's network of simulated nodes and real sidecars, with the simulated KYVE API and the sidecar's node finder. */
 
-export {
-  type Json,
-  metricValue,
-  nodeStatus,
-  SIMNODE_CLI,
-  testConfig,
-} from '@ghostfleet/testkit'
-
 export class SimNet extends TestkitSimNet {
   protected nodesLaunchedBy(configDir: string): Promise<number[]> {
     return processesLaunchedBy(configDir)
