@@ -24,20 +24,20 @@ function manualSource() {
 describe('PoolRefresher', () => {
   it('never has two calls in flight: refresh() joins the one running', async () => {
     const kyve = manualSource()
-    const poller = new PoolRefresher({
+    const refresher = new PoolRefresher({
       source: kyve.source,
       poolId: 1,
       retry: { minMs: 1_000, maxMs: 60_000 },
     })
-    const first = poller.refresh()
-    const second = poller.refresh()
+    const first = refresher.refresh()
+    const second = refresher.refresh()
     expect(kyve.calls()).toBe(1)
-    expect(poller.status().inFlight).toBe(true)
+    expect(refresher.status().inFlight).toBe(true)
     kyve.answer(poolAt(100))
     await Promise.all([first, second])
-    expect(poller.latest()?.poolHeight).toBe(100)
-    expect(poller.status().inFlight).toBe(false)
-    void poller.refresh()
+    expect(refresher.latest()?.poolHeight).toBe(100)
+    expect(refresher.status().inFlight).toBe(false)
+    void refresher.refresh()
     expect(kyve.calls()).toBe(2)
   })
 
@@ -45,7 +45,7 @@ describe('PoolRefresher', () => {
     let now = 1_000_000
     const kyve = manualSource()
     const results: PollResult[] = []
-    const poller = new PoolRefresher({
+    const refresher = new PoolRefresher({
       source: kyve.source,
       poolId: 1,
       retry: { minMs: 1_000, maxMs: 8_000 },
@@ -53,37 +53,37 @@ describe('PoolRefresher', () => {
       random: () => 0.999,
       onResult: (r) => results.push(r),
     })
-    const call = poller.refresh()
+    const call = refresher.refresh()
     kyve.answer(poolAt(500, now))
     await call
     const waits: number[] = []
     for (let i = 0; i < 6; i++) {
-      const c = poller.refresh()
+      const c = refresher.refresh()
       kyve.fail(`down ${i}`)
       await c
-      const status = poller.status()
+      const status = refresher.status()
       waits.push(status.nextAttemptAt - now)
       // Before the backoff has passed, refresh() does not call.
       const callsBefore = kyve.calls()
-      await poller.refresh()
+      await refresher.refresh()
       expect(kyve.calls()).toBe(callsBefore)
       now = status.nextAttemptAt
     }
     expect(waits).toEqual([1_000, 1_998, 3_996, 7_992, 7_992, 7_992])
-    expect(poller.latest()?.poolHeight).toBe(500)
-    expect(poller.status()).toMatchObject({ consecutiveFailures: 6, lastError: 'down 5' })
+    expect(refresher.latest()?.poolHeight).toBe(500)
+    expect(refresher.status()).toMatchObject({ consecutiveFailures: 6, lastError: 'down 5' })
     expect(results.filter((r) => !r.ok)).toHaveLength(6)
     // Recovery resets the backoff.
-    const c = poller.refresh()
+    const c = refresher.refresh()
     kyve.answer(poolAt(510, now))
     await c
-    expect(poller.status()).toMatchObject({ consecutiveFailures: 0, nextAttemptAt: 0 })
-    expect(poller.latest()?.poolHeight).toBe(510)
+    expect(refresher.status()).toMatchObject({ consecutiveFailures: 0, nextAttemptAt: 0 })
+    expect(refresher.latest()?.poolHeight).toBe(510)
   })
 
   it('survives a reporting callback that throws', async () => {
     const kyve = manualSource()
-    const poller = new PoolRefresher({
+    const refresher = new PoolRefresher({
       source: kyve.source,
       poolId: 1,
       retry: { minMs: 1, maxMs: 1 },
@@ -91,9 +91,9 @@ describe('PoolRefresher', () => {
         throw new Error('metrics broke')
       },
     })
-    const c = poller.refresh()
+    const c = refresher.refresh()
     kyve.answer(poolAt(7))
     await expect(c).resolves.toBeUndefined()
-    expect(poller.latest()?.poolHeight).toBe(7)
+    expect(refresher.latest()?.poolHeight).toBe(7)
   })
 })
