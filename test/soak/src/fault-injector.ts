@@ -1,6 +1,8 @@
+import { writeFile } from 'node:fs/promises'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { FaultSpec } from '@ghostfleet/devnet'
 import { eventually } from '@ghostfleet/testkit'
+import { getJson } from './http-json.js'
 import type { Ledger } from './ledger.js'
 import type { Sampler } from './sampler.js'
 import type { FaultKind, PlannedFault } from './schedule.js'
@@ -67,6 +69,27 @@ export class FaultInjector {
           fault.kind === 'tracker-kill' ? this.restartKilled(leader) : this.pause(leader, fault.holdMs),
         )
         return record(leader.id, 'injected')
+      }
+      case 'clock-jump': {
+        const sidecar = this.pickSidecar(fault)
+        if (sidecar === null || sidecar.clockFile === null)
+          return record(sidecar?.id ?? '-', 'skipped', 'no libfaketime or every sidecar under a fault')
+        const clockFile = sidecar.clockFile
+        const offset = `${fault.clockOffsetSeconds > 0 ? '+' : ''}${fault.clockOffsetSeconds}`
+        const seen = await this.hold(sidecar.id, async () => {
+          await writeFile(clockFile, `${offset}\n`)
+          const started = Date.now()
+          const seen = await this.clockSeen(sidecar, fault.clockOffsetSeconds)
+          // The jump's length is part of the schedule.
+          await delay(Math.max(0, fault.holdMs - (Date.now() - started)))
+          await writeFile(clockFile, '+0\n')
+          return seen
+        })
+        return record(
+          sidecar.id,
+          'injected',
+          `clock ${offset} s for ${fault.holdMs} ms (${seen ? 'seen in its /status' : 'not seen in its /status'})`,
+        )
       }
       case 'redis-restart': {
         const redis = this.fleet.local.redis
@@ -178,6 +201,25 @@ export class FaultInjector {
       await delay(Math.max(0, Math.max(holdMs, 2 * lease) - (Date.now() - started)))
     } finally {
       leader.process.kill('SIGCONT')
+    }
+  }
+
+  /** Whether the sidecar's /status shows its clock `offsetSeconds` off within a few seconds. */
+  private async clockSeen(sidecar: SoakSidecar, offsetSeconds: number): Promise<boolean> {
+    try {
+      await eventually(
+        async () => {
+          const answer = await getJson(`${sidecar.http}/status`, 1_000)
+          const tick = (answer?.body as { sidecar?: { lastTickAt?: unknown } } | undefined)?.sidecar
+            ?.lastTickAt
+          const skewMs = typeof tick === 'string' ? Date.parse(tick) - Date.now() : Number.NaN
+          if (!(Math.abs(skewMs - offsetSeconds * 1000) < 30_000)) throw new Error(`skew ${skewMs} ms`)
+        },
+        { timeoutMs: 5_000, intervalMs: 250, description: `${sidecar.id}'s clock` },
+      )
+      return true
+    } catch {
+      return false
     }
   }
 

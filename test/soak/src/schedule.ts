@@ -19,6 +19,7 @@ export const FAULT_KINDS = [
   'kyve-regress',
   'kyve-freeze',
   'kyve-slow',
+  'clock-jump',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -35,6 +36,7 @@ const WEIGHTS: Record<FaultKind, number> = {
   'kyve-regress': 1,
   'kyve-freeze': 1,
   'kyve-slow': 1,
+  'clock-jump': 1,
 }
 
 export interface PlannedFault {
@@ -47,8 +49,10 @@ export interface PlannedFault {
   pool: number
   /** Prefer a sidecar that is switching or pruning at that moment (the worst moment to die). */
   preferBusy: boolean
-  /** How long a lasting fault (KYVE faults, a paused tracker) lasts. */
+  /** How long a lasting fault (KYVE faults, a paused tracker, a clock jump) lasts. */
   holdMs: number
+  /** A clock jump's size in seconds: forward or back by 2 to 15 minutes. */
+  clockOffsetSeconds: number
 }
 
 export interface ScheduleOptions {
@@ -79,6 +83,7 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
       pool: prng.int(0, options.pools - 1),
       preferBusy: prng.next() < 0.5,
       holdMs: prng.int(3_000, 12_000),
+      clockOffsetSeconds: (prng.next() < 0.5 ? -1 : 1) * prng.int(120, 900),
     })
     at += prng.int(options.gapMs[0], options.gapMs[1])
   }

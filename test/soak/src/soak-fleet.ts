@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -18,6 +19,28 @@ import { parse as parseToml, stringify as stringifyToml } from 'smol-toml'
 import { snapshotRuntime } from './runtime-snapshot.js'
 
 const run = promisify(execFile)
+
+/** Debian's libfaketime (package `faketime`), or null when it is not installed: clock jumps are then skipped. */
+const LIBFAKETIME =
+  [
+    '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1',
+    '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1',
+  ].find((file) => existsSync(file)) ?? null
+
+/**
+ * A sidecar (and the node it starts, which inherits the environment) whose wall clock follows the offset in
+ * `clockFile`, re-read at most once a second. The monotonic clock stays real, as on a host whose NTP steps the
+ * time: timers keep their length, `Date.now()` jumps.
+ */
+async function fakeClockEnv(clockFile: string): Promise<NodeJS.ProcessEnv> {
+  await writeFile(clockFile, '+0\n')
+  return {
+    LD_PRELOAD: LIBFAKETIME ?? '',
+    FAKETIME_TIMESTAMP_FILE: clockFile,
+    FAKETIME_CACHE_DURATION: '1',
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  }
+}
 
 /*
  * The soak's fleet: LocalFleet's redis-server and producer, a KYVE simulator with two pools, two trackers and
@@ -49,6 +72,7 @@ export interface Member {
   id: string
   kind: 'sidecar' | 'tracker'
   args: string[]
+  env: NodeJS.ProcessEnv
   logFile: string
   /** The sidecar's HTTP API, the tracker's /v1 API. */
   http: string
@@ -61,6 +85,8 @@ export interface Member {
 export interface SoakSidecar extends Member {
   kind: 'sidecar'
   pool: number
+  /** libfaketime's offset file for this sidecar and its node (`+0`, `+600`, `-300`); null without libfaketime. */
+  clockFile: string | null
   rpc: string
   home: string
   configDir: string
@@ -142,6 +168,7 @@ export class SoakFleet {
       id,
       kind: 'tracker',
       args: [this.local.bins.tracker, 'start', '--config', info.configFile, '--id', id],
+      env: {},
       logFile: info.logFile,
       http: info.url,
       process: info.process,
@@ -212,14 +239,18 @@ export class SoakFleet {
     }
     await writeFile(configFile, stringifyToml(config))
     const args = [this.local.bins.sidecar, 'start', '--config', configDir]
+    const clockFile = LIBFAKETIME === null ? null : path.join(this.dir, `clock-${id}.rc`)
+    const env = clockFile === null ? {} : await fakeClockEnv(clockFile)
     const sidecar: SoakSidecar = {
       id,
       kind: 'sidecar',
       pool,
+      clockFile,
       args,
+      env,
       logFile: this.local.logFile(id),
       http: `http://127.0.0.1:${httpPort}`,
-      process: this.spawn(id, args),
+      process: this.spawn(id, args, env),
       killExpected: false,
       restarts: 0,
       rpc,
@@ -241,7 +272,7 @@ export class SoakFleet {
     member.process.kill('SIGKILL')
     await member.process.exit()
     member.killExpected = false
-    member.process = this.spawn(member.id, member.args)
+    member.process = this.spawn(member.id, member.args, member.env)
     member.restarts++
     this.watch(member)
     await waitForHttp(`${member.http}/livez`, member.process, member.id)
@@ -258,8 +289,8 @@ export class SoakFleet {
     await this.local.stop(say)
   }
 
-  private spawn(name: string, args: string[]): ManagedProcess {
-    return new ManagedProcess(name, process.execPath, args, this.local.logFile(name), {}, { group: true })
+  private spawn(name: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
+    return new ManagedProcess(name, process.execPath, args, this.local.logFile(name), env, { group: true })
   }
 
   private watch(member: Member): void {
