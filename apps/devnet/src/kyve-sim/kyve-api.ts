@@ -3,7 +3,7 @@ import { GoNumError, goParseUint } from './go-strconv.js'
 import { GatewayError, GrpcCode, keyNotFound, notImplemented, typeMismatch } from './grpc-status.js'
 import { type ApiVersion, encodeJsonpb, encodeStatusJson, type JsonValue } from './json-encoding.js'
 import { nodeInfoJson } from './node-info.js'
-import { filteredPaginate, paginateBundles } from './pagination.js'
+import { filteredPaginate, type Page, paginateBundles } from './pagination.js'
 import type { SimulatedPool } from './pool-state.js'
 import {
   boolParam,
@@ -247,7 +247,7 @@ function poolsRoute(
   const page = parsePageRequest(query)
   const search = (stringParam(query, ['search']) ?? '').toLowerCase()
   const runtime = stringParam(query, ['runtime']) ?? ''
-  // The surprise (kyve-api.md §2): `disabled` defaults to false and is compared with !=, so without
+  // The surprise of the real API: `disabled` defaults to false and is compared with !=, so without
   // ?disabled=true the list omits disabled pools, and with it the list holds only them.
   const disabled = boolParam(query, ['disabled']) ?? false
   const storageProviderId = uint32Param(query, ['storage_provider_id', 'storageProviderId']) ?? 0
@@ -255,20 +255,34 @@ function poolsRoute(
     .filter((pool) => visiblePool(context, pool.id, faults) !== undefined)
     .map((pool) => ({ key: uint64Key(BigInt(pool.id)), value: pool }))
     .sort((a, b) => Buffer.compare(a.key, b.key))
-  try {
-    const result = filteredPaginate(
-      entries,
-      page,
-      (pool) =>
-        pool.name.toLowerCase().includes(search) &&
-        (runtime === '' || runtime === pool.runtime) &&
-        disabled === pool.disabled &&
-        (storageProviderId === 0 || storageProviderId === pool.currentStorageProviderId),
-    )
-    return respond.ok({
-      pools: result.items.map((pool) =>
-        poolResponseJson(pool, { version: context.version, regressBy: regressionFor(pool.id, faults) }),
+  return pageReply(
+    respond,
+    'pools',
+    () =>
+      filteredPaginate(
+        entries,
+        page,
+        (pool) =>
+          pool.name.toLowerCase().includes(search) &&
+          (runtime === '' || runtime === pool.runtime) &&
+          disabled === pool.disabled &&
+          (storageProviderId === 0 || storageProviderId === pool.currentStorageProviderId),
       ),
+    (pool) => poolResponseJson(pool, { version: context.version, regressBy: regressionFor(pool.id, faults) }),
+  )
+}
+
+/** One page of a list as the gateway renders it; a bad page request is answered with its gRPC error. */
+function pageReply<T>(
+  respond: Responder,
+  field: string,
+  paginate: () => Page<T>,
+  json: (item: T) => JsonValue,
+): Reply {
+  try {
+    const result = paginate()
+    return respond.ok({
+      [field]: result.items.map(json),
       pagination: { next_key: nextKeyJson(result.nextKey), total: result.total.toString() },
     })
   } catch (error) {
@@ -304,16 +318,12 @@ function bundlesRoute(
       pagination: null,
     })
   }
-  try {
-    const result = paginateBundles(bundles, page)
-    return respond.ok({
-      finalized_bundles: result.items.map((bundle) => finalizedBundleJson(poolId, bundle)),
-      pagination: { next_key: nextKeyJson(result.nextKey), total: result.total.toString() },
-    })
-  } catch (error) {
-    if (error instanceof GatewayError) return respond.error(error, true)
-    throw error
-  }
+  return pageReply(
+    respond,
+    'finalized_bundles',
+    () => paginateBundles(bundles, page),
+    (bundle) => finalizedBundleJson(poolId, bundle),
+  )
 }
 
 function bundleRoute(

@@ -27,41 +27,34 @@ function first(params: URLSearchParams, names: string[]): string | undefined {
   return undefined
 }
 
-function invalidArgument(error: unknown): GatewayError {
-  return new GatewayError(GrpcCode.InvalidArgument, error instanceof Error ? error.message : String(error))
+/** The first of `names` present, parsed by `parse`; a value that does not parse is an InvalidArgument. */
+function parsedParam<T>(
+  params: URLSearchParams,
+  names: string[],
+  parse: (value: string) => T,
+): T | undefined {
+  const value = first(params, names)
+  if (value === undefined) return undefined
+  try {
+    return parse(value)
+  } catch (error) {
+    throw new GatewayError(GrpcCode.InvalidArgument, error instanceof Error ? error.message : String(error))
+  }
 }
 
 /** A uint64 field (`runtime.Uint64`, base 0). */
 export function uint64Param(params: URLSearchParams, names: string[]): bigint | undefined {
-  const value = first(params, names)
-  if (value === undefined) return undefined
-  try {
-    return goParseUint(value, 0, 64)
-  } catch (error) {
-    throw invalidArgument(error)
-  }
+  return parsedParam(params, names, (value) => goParseUint(value, 0, 64))
 }
 
 /** A uint32 field (`runtime.Uint32`, base 0). */
 export function uint32Param(params: URLSearchParams, names: string[]): number | undefined {
-  const value = first(params, names)
-  if (value === undefined) return undefined
-  try {
-    return Number(goParseUint(value, 0, 32))
-  } catch (error) {
-    throw invalidArgument(error)
-  }
+  return parsedParam(params, names, (value) => Number(goParseUint(value, 0, 32)))
 }
 
 /** A bool field (`strconv.ParseBool`). */
 export function boolParam(params: URLSearchParams, names: string[]): boolean | undefined {
-  const value = first(params, names)
-  if (value === undefined) return undefined
-  try {
-    return goParseBool(value)
-  } catch (error) {
-    throw invalidArgument(error)
-  }
+  return parsedParam(params, names, goParseBool)
 }
 
 /** A string field. */
@@ -71,17 +64,8 @@ export function stringParam(params: URLSearchParams, names: string[]): string | 
 
 /** `pagination.*` of a request. @throws GatewayError (InvalidArgument) on a value that does not parse. */
 export function parsePageRequest(params: URLSearchParams): PageRequest {
-  const keyText = first(params, ['pagination.key'])
-  let key: Buffer | null = null
-  if (keyText !== undefined) {
-    try {
-      key = goDecodeBytes(keyText)
-    } catch (error) {
-      throw invalidArgument(error)
-    }
-  }
   return {
-    key,
+    key: parsedParam(params, ['pagination.key'], goDecodeBytes) ?? null,
     offset: uint64Param(params, ['pagination.offset']) ?? 0n,
     limit: uint64Param(params, ['pagination.limit']) ?? 0n,
     countTotal: boolParam(params, ['pagination.count_total', 'pagination.countTotal']) ?? false,
