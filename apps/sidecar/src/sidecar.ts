@@ -131,8 +131,7 @@ export class Sidecar implements Service {
     const pool = new PoolRefresher({
       source: fleet?.poolSource ?? kyve.source,
       poolId: settings.poolId,
-      minRetryMs: settings.poolRetry.minMs,
-      maxRetryMs: settings.poolRetry.maxMs,
+      retry: settings.poolRetry,
     })
     const launch = {
       binary: settings.node.binary,
