@@ -45,10 +45,7 @@ const consulTokenSchema = z
  * show it in `ps`). Null: Consul is off.
  * @throws ConsulSettingsError naming the flag or variable and what was wrong.
  */
-export function consulSettingsFrom(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): ConsulSettings | null {
+export function consulSettingsFrom(flag: string | undefined, env: NodeJS.ProcessEnv): ConsulSettings | null {
   const fromEnv = env[CONSUL_URL_ENV]
   const source =
     flag !== undefined ? '--consul' : fromEnv !== undefined && fromEnv !== '' ? CONSUL_URL_ENV : null

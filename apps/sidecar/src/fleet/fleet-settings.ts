@@ -52,7 +52,7 @@ export interface ResolveFleetInput {
   fleet: SidecarConfig['fleet']
   /** `start --redis URL`: wins over `GHOSTFLEET_REDIS_URL`, which wins over `fleet.redisUrl` (config loader). */
   redisFlag?: string | undefined
-  env?: NodeJS.ProcessEnv
+  env: NodeJS.ProcessEnv
   hostname?: () => string
 }
 
@@ -71,7 +71,7 @@ export function resolveFleetSettings(input: ResolveFleetInput): FleetSettings | 
     if (error instanceof CoordinationError) throw new FleetConfigError(error.message)
     throw error
   }
-  const env = input.env ?? process.env
+  const { env } = input
   const redisCredentials = resolveRedisCredentials(input.fleet, env)
   if (redisCredentials !== null && (location.username !== undefined || location.password !== undefined)) {
     throw new FleetConfigError(
