@@ -3,7 +3,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
-import { AddrBookError } from './errors.js'
+import { AddrBookError, describeFirstIssue } from './errors.js'
 import { GO_ZERO_TIME, goMarshalIndent, rfc3339NanoFromMs } from './go-format.js'
 import { formatNetAddress, isNodeId, isRoutable, type NetAddress } from './net-address.js'
 
@@ -110,10 +110,7 @@ export class AddressBook {
     }
     const parsed = addrBookSchema.safeParse(raw)
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new AddrBookError(
-        `Error reading file ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      )
+      throw new AddrBookError(`Error reading file ${file}: ${describeFirstIssue(parsed.error)}`)
     }
     const book = new AddressBook(parsed.data.key, options)
     for (const ka of parsed.data.addrs) book.entries.set(ka.addr.id, { ...ka })

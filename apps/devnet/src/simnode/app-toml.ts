@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises'
 import { parse as parseToml } from 'smol-toml'
 import { HomeFileError } from './errors.js'
+import { readHomeFile } from './home-file.js'
 
 /**
  * `config/app.toml` as a Cosmos SDK v0.47 app writes it on `init` (the base section, [state-sync] and the
@@ -216,11 +216,5 @@ export function parseAppToml(text: string, file: string): AppPruning {
 }
 
 export async function readAppToml(file: string): Promise<AppPruning> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    throw new HomeFileError(file, `cannot read: ${(error as Error).message}`, { cause: error })
-  }
-  return parseAppToml(text, file)
+  return parseAppToml(await readHomeFile(file), file)
 }

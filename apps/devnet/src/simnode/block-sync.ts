@@ -3,20 +3,13 @@ import { rawBlockFromWire, type SimChain } from './chain.js'
 import { ChainStoreError, PeerProtocolError } from './errors.js'
 import type { Logger } from './log.js'
 import { formatNetAddress } from './net-address.js'
-import type { P2pClient } from './p2p-client.js'
-import {
-  type BlocksResponse,
-  blocksResponseSchema,
-  MAX_BLOCKS_PER_REQUEST,
-  PEER_HEADER,
-} from './p2p-protocol.js'
+import { type BlocksResponse, blocksResponseSchema, MAX_BLOCKS_PER_REQUEST } from './p2p-protocol.js'
 import { Periodic } from './periodic.js'
 import type { Peer, PeerSwitch } from './switch.js'
 
 export interface BlockSyncOptions {
   chain: SimChain
   sw: PeerSwitch
-  client: P2pClient
   log: Logger
   /** Start in consensus mode (the node is the chain's producer: CometBFT skips blocksync for a sole validator). */
   startInConsensus: boolean
@@ -118,15 +111,12 @@ export class BlockSync {
   private async fetch(peer: Peer, from: number, count: number): Promise<number> {
     let answer: BlocksResponse
     try {
-      answer = await this.o.client.request({
-        method: 'GET',
-        ip: peer.addr.ip,
-        port: peer.addr.port,
-        path: `/p2p/blocks?from=${from}&count=${count}`,
-        headers: { [PEER_HEADER]: this.o.sw.id },
-        timeoutMs: this.o.requestTimeoutMs,
-        schema: blocksResponseSchema,
-      })
+      answer = await this.o.sw.getFromPeer(
+        peer,
+        `/p2p/blocks?from=${from}&count=${count}`,
+        blocksResponseSchema,
+        this.o.requestTimeoutMs,
+      )
     } catch (error) {
       this.o.sw.removePeer(peer.id, `block request failed: ${(error as Error).message}`)
       return 0

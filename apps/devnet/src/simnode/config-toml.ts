@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import { parse as parseToml } from 'smol-toml'
 import { z } from 'zod'
 import { HomeFileError } from './errors.js'
 import { parseGoDuration } from './go-duration.js'
+import { parseHomeFile, readHomeFile } from './home-file.js'
 
 /**
  * `config/config.toml`: the CometBFT v0.37 template (key names, order, sections and defaults of
@@ -376,20 +376,9 @@ export function parseConfigToml(text: string, file: string): NodeConfigToml {
   } catch (error) {
     throw new HomeFileError(file, `not valid TOML: ${(error as Error).message}`, { cause: error })
   }
-  const parsed = configSchema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new HomeFileError(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`)
-  }
-  return parsed.data
+  return parseHomeFile(file, configSchema, raw)
 }
 
 export async function readConfigToml(file: string): Promise<NodeConfigToml> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    throw new HomeFileError(file, `cannot read: ${(error as Error).message}`, { cause: error })
-  }
-  return parseConfigToml(text, file)
+  return parseConfigToml(await readHomeFile(file), file)
 }

@@ -1,3 +1,5 @@
+import type { z } from 'zod'
+
 /** Base class of every error the simulated node raises on purpose (bad input, bad files, bad peers). */
 export class SimnodeError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -54,3 +56,9 @@ export class RpcError extends SimnodeError {
 
 /** A write or read the simulated node's store cannot honour (non-contiguous height, missing genesis, read-only store, …). */
 export class ChainStoreError extends SimnodeError {}
+
+/** The first problem zod found, as `key.path: message` (`(root)` for the value itself). */
+export function describeFirstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]
+  return `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`
+}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { HomeFileError } from './errors.js'
+import { parseHomeFile } from './home-file.js'
 import { PUB_KEY_TYPE } from './keys.js'
 
 /** The parts of `config/genesis.json` the simulated node uses. */
@@ -135,12 +136,7 @@ export async function readGenesis(file: string): Promise<Genesis> {
   } catch (error) {
     throw new HomeFileError(file, `cannot read genesis: ${(error as Error).message}`, { cause: error })
   }
-  const parsed = genesisSchema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new HomeFileError(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`)
-  }
-  const g = parsed.data
+  const g = parseHomeFile(file, genesisSchema, raw)
   for (const v of g.validators) {
     if (addressHex(v.pub_key.value) !== v.address.toUpperCase()) {
       throw new HomeFileError(file, `validators: address ${v.address} does not match its pub_key`)

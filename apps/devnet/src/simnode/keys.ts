@@ -7,9 +7,9 @@ import {
   sign,
   verify,
 } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { HomeFileError } from './errors.js'
+import { parseHomeFile, readHomeFile } from './home-file.js'
 
 // DER prefixes that turn a raw 32-byte Ed25519 seed / public key into PKCS#8 / SPKI for node:crypto.
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -141,12 +141,7 @@ export function initialPrivValidatorStateJson(): string {
 }
 
 async function readJson(file: string): Promise<unknown> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    throw new HomeFileError(file, `cannot read: ${(error as Error).message}`, { cause: error })
-  }
+  const text = await readHomeFile(file)
   try {
     return JSON.parse(text)
   } catch (error) {
@@ -154,18 +149,9 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-function parseWith<T>(file: string, schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new HomeFileError(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`)
-  }
-  return parsed.data
-}
-
 /** Loads `node_key.json`; the id is derived from the key, as CometBFT does. */
 export async function readNodeKey(file: string): Promise<Ed25519Key> {
-  const parsed = parseWith(file, nodeKeySchema, await readJson(file))
+  const parsed = parseHomeFile(file, nodeKeySchema, await readJson(file))
   try {
     return Ed25519Key.fromGoPrivateKey(parsed.priv_key.value)
   } catch (error) {
@@ -175,7 +161,7 @@ export async function readNodeKey(file: string): Promise<Ed25519Key> {
 
 /** Loads `priv_validator_key.json` and checks its address and public key against the private key. */
 export async function readPrivValidatorKey(file: string): Promise<Ed25519Key> {
-  const parsed = parseWith(file, privValidatorKeySchema, await readJson(file))
+  const parsed = parseHomeFile(file, privValidatorKeySchema, await readJson(file))
   let key: Ed25519Key
   try {
     key = Ed25519Key.fromGoPrivateKey(parsed.priv_key.value)

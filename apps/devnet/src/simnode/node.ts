@@ -283,7 +283,6 @@ export class SimNode {
         sync = new BlockSync({
           chain,
           sw,
-          client,
           log: log.with('blocksync'),
           startInConsensus: false,
           syncRate: settings.syncRate,

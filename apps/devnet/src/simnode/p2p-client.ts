@@ -1,6 +1,6 @@
 import http from 'node:http'
 import type { z } from 'zod'
-import { PeerProtocolError, SimnodeError } from './errors.js'
+import { describeFirstIssue, PeerProtocolError, SimnodeError } from './errors.js'
 
 /** The peer could not be reached (refused, reset, timed out): the connection is gone. */
 export class PeerUnreachableError extends SimnodeError {}
@@ -96,12 +96,7 @@ export class P2pClient {
       throw new PeerRejectedError(status, reason)
     }
     const parsed = req.schema.safeParse(json)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new PeerProtocolError(
-        `${req.path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      )
-    }
+    if (!parsed.success) throw new PeerProtocolError(`${req.path}: ${describeFirstIssue(parsed.error)}`)
     return parsed.data
   }
 

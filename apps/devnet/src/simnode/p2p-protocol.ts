@@ -40,11 +40,8 @@ export const handshakeRequestSchema = z.object({
 })
 export type HandshakeRequest = z.infer<typeof handshakeRequestSchema>
 
-export const handshakeResponseSchema = z.object({
-  node_info: nodeInfoSchema,
-  pub_key: base64,
-  signature: base64,
-})
+/** The listener's answer: the request's fields but the nonce, which was the dialer's. */
+export const handshakeResponseSchema = handshakeRequestSchema.omit({ nonce: true })
 export type HandshakeResponse = z.infer<typeof handshakeResponseSchema>
 
 /** What the dialer signs: its nonce bound to the id it believes it dialed. */

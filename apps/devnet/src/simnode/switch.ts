@@ -5,7 +5,7 @@ import { type Ed25519Key, nodeIdOf, verifyEd25519 } from './keys.js'
 import type { Logger } from './log.js'
 import { formatNetAddress, type NetAddress, parseListenAddress } from './net-address.js'
 import type { NodeInfo } from './node-info.js'
-import { type P2pClient, PeerRejectedError } from './p2p-client.js'
+import { type P2pClient, PeerRejectedError, type PeerRequest } from './p2p-client.js'
 import {
   type AddrsResponse,
   acceptProof,
@@ -167,6 +167,24 @@ export class PeerSwitch {
 
   private requestHeaders(): Record<string, string> {
     return { [PEER_HEADER]: this.id }
+  }
+
+  /** A GET to a connected peer's p2p listener, sent as this node (its peer header). */
+  getFromPeer<T>(
+    peer: Peer,
+    path: string,
+    schema: PeerRequest<T>['schema'],
+    timeoutMs: number = this.o.handshakeTimeoutMs,
+  ): Promise<T> {
+    return this.o.client.request({
+      method: 'GET',
+      ip: peer.addr.ip,
+      port: peer.addr.port,
+      path,
+      headers: this.requestHeaders(),
+      timeoutMs,
+      schema,
+    })
   }
 
   // --- outbound ------------------------------------------------------------------------------------------------
@@ -373,15 +391,7 @@ export class PeerSwitch {
     this.pexRequested.add(peer.id)
     this.lastPexRequestMs = Date.now()
     try {
-      const answer = await this.o.client.request({
-        method: 'GET',
-        ip: peer.addr.ip,
-        port: peer.addr.port,
-        path: '/p2p/addrs',
-        headers: this.requestHeaders(),
-        timeoutMs: this.o.handshakeTimeoutMs,
-        schema: addrsResponseSchema,
-      })
+      const answer = await this.getFromPeer(peer, '/p2p/addrs', addrsResponseSchema)
       let added = 0
       for (const a of answer.addrs) if (this.o.book.addAddress(a, peer.addr).added) added++
       this.o.log.info('Received addresses', {
@@ -457,15 +467,7 @@ export class PeerSwitch {
     await Promise.all(
       [...this.peers.values()].map(async (peer) => {
         try {
-          const s = await this.o.client.request({
-            method: 'GET',
-            ip: peer.addr.ip,
-            port: peer.addr.port,
-            path: '/p2p/status',
-            headers: this.requestHeaders(),
-            timeoutMs: this.o.handshakeTimeoutMs,
-            schema: statusSchema,
-          })
+          const s = await this.getFromPeer(peer, '/p2p/status', statusSchema)
           if (this.peers.get(peer.id) === peer) this.updateStatus(peer.id, Number(s.base), Number(s.height))
         } catch (error) {
           if (this.peers.get(peer.id) === peer) this.removePeer(peer.id, (error as Error).message)

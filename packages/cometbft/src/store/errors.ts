@@ -1,18 +1,21 @@
 /** Errors raised by the store: every failure mode has its own class so callers can tell them apart. */
 
-/** Bytes that are not a valid encoding of the expected protobuf message (truncated, bad wire type, overflow). */
-export class ProtoDecodeError extends Error {
-  override readonly name = 'ProtoDecodeError'
+/** Base of the store's errors: `name` is the class's own name. */
+class StoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+  }
 }
+
+/** Bytes that are not a valid encoding of the expected protobuf message (truncated, bad wire type, overflow). */
+export class ProtoDecodeError extends StoreError {}
 
 /** A value that cannot be encoded (a non-integer or out-of-range number for an integer field). */
-export class ProtoEncodeError extends Error {
-  override readonly name = 'ProtoEncodeError'
-}
+export class ProtoEncodeError extends StoreError {}
 
 /** A block store or state store that does not exist where it was looked for. */
-export class StoreNotFoundError extends Error {
-  override readonly name = 'StoreNotFoundError'
+export class StoreNotFoundError extends StoreError {
   constructor(
     message: string,
     readonly path: string,
@@ -22,13 +25,10 @@ export class StoreNotFoundError extends Error {
 }
 
 /** Data found on disk that contradicts itself (a block meta without its parts, a state that does not decode, …). */
-export class StoreCorruptionError extends Error {
-  override readonly name = 'StoreCorruptionError'
-}
+export class StoreCorruptionError extends StoreError {}
 
 /** A database directory whose LOCK is held by another process (the node is still running). */
-export class DatabaseLockedError extends Error {
-  override readonly name = 'DatabaseLockedError'
+export class DatabaseLockedError extends StoreError {
   constructor(
     message: string,
     readonly dbDir: string,
@@ -38,11 +38,7 @@ export class DatabaseLockedError extends Error {
 }
 
 /** The lock check itself cannot run (no `flock` binary, unreadable LOCK file). */
-export class LockCheckError extends Error {
-  override readonly name = 'LockCheckError'
-}
+export class LockCheckError extends StoreError {}
 
 /** The pruner refuses to touch the databases (layout, backend, heights); nothing has been changed. */
-export class PruneRefusedError extends Error {
-  override readonly name = 'PruneRefusedError'
-}
+export class PruneRefusedError extends StoreError {}

@@ -24,23 +24,14 @@ export function compareUserKeys(a: Uint8Array, b: Uint8Array): number {
   return bytewise(a, b)
 }
 
-function trailerHigh(ikey: Uint8Array): number {
-  const n = ikey.length
+/** The little-endian uint32 ending `from` bytes before the end of `ikey` (the trailer's high or low half). */
+function trailerHalf(ikey: Uint8Array, from: number): number {
+  const n = ikey.length - from
   return (
-    (ikey[n - 1] as number) * 0x1000000 +
-    ((ikey[n - 2] as number) << 16) +
-    ((ikey[n - 3] as number) << 8) +
-    (ikey[n - 4] as number)
-  )
-}
-
-function trailerLow(ikey: Uint8Array): number {
-  const n = ikey.length
-  return (
-    (ikey[n - 5] as number) * 0x1000000 +
-    ((ikey[n - 6] as number) << 16) +
-    ((ikey[n - 7] as number) << 8) +
-    (ikey[n - 8] as number)
+    (ikey[n + 3] as number) * 0x1000000 +
+    ((ikey[n + 2] as number) << 16) +
+    ((ikey[n + 1] as number) << 8) +
+    (ikey[n] as number)
   )
 }
 
@@ -49,11 +40,11 @@ export function compareInternalKeys(a: Uint8Array, b: Uint8Array): number {
   const byUser = bytewise(userKeyOf(a), userKeyOf(b))
   if (byUser !== 0) return byUser
   // Descending by (sequence << 8 | type): compare the high then the low 32 bits of the little-endian trailer.
-  const ha = trailerHigh(a)
-  const hb = trailerHigh(b)
+  const ha = trailerHalf(a, 4)
+  const hb = trailerHalf(b, 4)
   if (ha !== hb) return ha > hb ? -1 : 1
-  const la = trailerLow(a)
-  const lb = trailerLow(b)
+  const la = trailerHalf(a, 8)
+  const lb = trailerHalf(b, 8)
   return la === lb ? 0 : la > lb ? -1 : 1
 }
 
