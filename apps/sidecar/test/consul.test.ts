@@ -1,15 +1,11 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { NodeMode } from '@ghostfleet/core'
+import { ConsulSettingsError, consulSettingsFrom } from '@ghostfleet/discovery'
 import { createLogger } from '@ghostfleet/telemetry'
 import { eventually, type FakeConsul, freePort, startFakeConsul, testConfig } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ConsulSettingsError,
-  consulSettingsFrom,
-  SidecarConsul,
-  sidecarServiceId,
-} from '../src/discovery/consul.js'
+import { SidecarConsul, sidecarServiceId } from '../src/discovery/consul.js'
 import { SimNet } from './helpers/simnet.js'
 
 const wait = { timeoutMs: 20_000 }

@@ -19,14 +19,6 @@ import {
 import type { Logger } from '@ghostfleet/telemetry'
 import { sidecarIdFromHostname } from '../fleet/sidecar-id.js'
 
-export {
-  CONSUL_TOKEN_ENV,
-  CONSUL_URL_ENV,
-  type ConsulSettings,
-  ConsulSettingsError,
-  consulSettingsFrom,
-} from '@ghostfleet/discovery'
-
 /**
  * The Consul service id: the fleet id when fleet mode is on (the id on Redis), else
  * `ghostfleet-sidecar-<hostname>-<poolId>` (cut to Consul's 64 characters, keeping the pool).
