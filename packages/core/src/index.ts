@@ -51,7 +51,12 @@ export {
 } from './availability.js'
 export { type BackoffCurve, backoffDelay } from './backoff.js'
 export { isIntegerKey, parseHeightKey } from './height-key.js'
-export { type ListenAddress, parseListenAddress } from './listen-address.js'
+export {
+  checkListenAddress,
+  type ListenAddress,
+  type ListenAddressCheck,
+  parseListenAddress,
+} from './listen-address.js'
 export { errorFields, type StructuredLogger, silentLogger } from './logger.js'
 export {
   decideMode,

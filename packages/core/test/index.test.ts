@@ -26,6 +26,7 @@ describe('public surface', () => {
         'ValidationError',
         'WIRE_VERSION',
         'canonicalDesiredStatePayload',
+        'checkListenAddress',
         'computeThresholds',
         'decideMode',
         'desiredStateSchema',
