@@ -21,9 +21,9 @@ import {
   type SidecarInfo,
   type TrackerInfo,
 } from '@ghostfleet/devnet'
-import { eventually, getJson, type Json, runProcess, type TestRedis } from '@ghostfleet/testkit'
+import { eventually, getJson, type Json, nodeStatus, runProcess, type TestRedis } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFleet, nodeSync, poolHeight, sidecarStatus } from './helpers/fleet-harness.js'
+import { createFleet, poolHeight, sidecarStatus } from './helpers/fleet-harness.js'
 
 const FLEET_KEY_HEX = randomBytes(32).toString('hex')
 const SIDECAR_IDS = ['acl-sc-1', 'acl-sc-2'] as const
@@ -177,7 +177,7 @@ describe.sequential('a fleet whose every process has its own Redis user', () => 
       },
     )
     for (const s of sidecars) {
-      await eventually(async () => expect((await nodeSync(s.rpc))?.base).toBe(pausedAt - 1))
+      await eventually(async () => expect((await nodeStatus(s.rpc))?.base).toBe(pausedAt - 1))
     }
     // Redis records every refused command; a fleet process that needed a command its user lacks shows here.
     const admin = login('gf-admin')

@@ -30,7 +30,7 @@ import {
 import type { DesiredState } from '@ghostfleet/core'
 import type { KyveSimulator, LocalFleet, ManagedProcess, SidecarInfo, TrackerInfo } from '@ghostfleet/devnet'
 import { FLEET_POOL_ID } from '@ghostfleet/devnet'
-import { eventually, getJson, type Json, metricValue } from '@ghostfleet/testkit'
+import { eventually, getJson, type Json, metricValue, nodeStatus } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createFleet,
@@ -39,7 +39,6 @@ import {
   logLines,
   metricsText,
   nodeServesBlocks,
-  nodeSync,
   overlapping,
   poolHeight,
   Recorder,
@@ -122,7 +121,7 @@ beforeAll(async () => {
       Promise.all(
         sidecars.map(async (s) => {
           const [node, status] = await Promise.all([
-            nodeSync(s.rpc, 1_000),
+            nodeStatus(s.rpc, 1_000),
             getJson(`${s.http}/status`, 1_000),
           ])
           const busy = String(status?.body['sidecar']?.['activity'] ?? 'unknown')
@@ -158,7 +157,7 @@ describe.sequential('a fleet of three sidecars and two trackers', () => {
       { timeoutMs: 120_000, intervalMs: 500, description: 'every node to go ghost and be pruned once' },
     )
     for (const s of sidecars) {
-      await eventually(async () => expect((await nodeSync(s.rpc))?.base).toBe(pausedAt - 1), {
+      await eventually(async () => expect((await nodeStatus(s.rpc))?.base).toBe(pausedAt - 1), {
         description: `${s.id}'s node to answer with its new base`,
       })
     }
@@ -238,7 +237,7 @@ describe.sequential('a fleet of three sidecars and two trackers', () => {
       metricValue(text, 'ghostfleet_fleet_desired_states_total', { outcome: 'refused-bad-signature' }),
     ).toBeGreaterThan(0)
     expect(metricValue(text, 'ghostfleet_prunes_total', { outcome: 'ok' })).toBe(prunesBefore)
-    expect((await nodeSync(target.rpc))?.base).toBe(base)
+    expect((await nodeStatus(target.rpc))?.base).toBe(base)
     const after = await sidecarStatus(target)
     expect(after['mode']).toBe('ghost')
     expect(after['pruning']['lastPrune']['toHeight']).toBe(base)

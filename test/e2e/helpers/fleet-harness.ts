@@ -66,18 +66,6 @@ export async function nodeServesBlocks(rpc: string): Promise<boolean> {
   return answer !== null && answer.status === 200 && typeof answer.body['result'] === 'object'
 }
 
-/** `/status` sync info of a node; null while it does not answer. */
-export async function nodeSync(
-  rpc: string,
-  timeoutMs = 2_000,
-): Promise<{ height: number; base: number } | null> {
-  const answer = await getJson(`${rpc}/status`, timeoutMs)
-  if (answer === null || answer.status !== 200) return null
-  const info = answer.body['result']?.['sync_info'] as Json | undefined
-  if (info === undefined) return null
-  return { height: Number(info['latest_block_height']), base: Number(info['earliest_block_height']) }
-}
-
 /** The pool height (validated `current_key`) the simulator serves right now. */
 export function poolHeight(kyve: KyveSimulator): number {
   const pool = kyve.pool(FLEET_POOL_ID)

@@ -13,8 +13,11 @@
  * metricValue(await getText(`${url}/metrics`), 'ghostfleet_prunes_total', { outcome: 'ok' })
  * ```
  *
- * `SimNet` (simulated nodes and real sidecars from the built CLIs) is completed by each suite with the simulated
- * KYVE API and the sidecar's node finder, which the kit cannot import: both packages depend on it.
+ * `SimNet` (simulated nodes and real sidecars from the built CLIs, each sidecar with the config the test writes) is
+ * completed by each suite with the simulated KYVE API and the sidecar's node finder, which the kit cannot import:
+ * both packages depend on it. A whole fleet as the demo runs it (Redis, trackers, sidecars made by `init`) is
+ * devnet's `LocalFleet`. `startFakeConsul()` serves a Consul agent's documented HTTP API; `FAKE_NODE` is a
+ * stand-in node process for supervisor tests.
  */
 export { type EventuallyOptions, eventually } from './eventually.js'
 export {

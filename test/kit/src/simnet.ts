@@ -57,10 +57,12 @@ export interface Stoppable {
 /** Heights from a node's /status; `null` while it does not answer. */
 export async function nodeStatus(
   rpcUrl: string,
+  timeoutMs = 2_000,
 ): Promise<{ height: number; base: number; catchingUp: boolean } | null> {
-  const answer = await getJson(`${rpcUrl}/status`, 2_000)
+  const answer = await getJson(`${rpcUrl}/status`, timeoutMs)
   if (answer === null || answer.status !== 200) return null
-  const info = (answer.body as { result: { sync_info: Record<string, unknown> } }).result.sync_info
+  const info = (answer.body as { result?: { sync_info?: Record<string, unknown> } }).result?.sync_info
+  if (info === undefined) return null
   return {
     height: Number(info['latest_block_height']),
     base: Number(info['earliest_block_height']),
