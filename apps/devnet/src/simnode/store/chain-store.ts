@@ -689,11 +689,22 @@ export class ChainStore {
     return await this.blockDb.get(key)
   }
 
-  /** `H:<h>` decoded. */
-  async loadBlockMeta(height: number): Promise<BlockMeta | null> {
+  /** The value stored for a height in [base, height] under `keyOf(height)`, decoded. */
+  private async loadAt<T>(
+    db: Db,
+    height: number,
+    keyOf: (height: number) => Buffer,
+    decode: (raw: Buffer) => T,
+  ): Promise<T | null> {
     if (!this.inRange(height)) return null
-    const raw = await this.getBlock(blockMetaKey(height))
-    return raw === undefined ? null : decodeBlockMeta(raw)
+    this.checkOpen()
+    const raw = await db.get(keyOf(height))
+    return raw === undefined ? null : decode(raw)
+  }
+
+  /** `H:<h>` decoded. */
+  loadBlockMeta(height: number): Promise<BlockMeta | null> {
+    return this.loadAt(this.blockDb, height, blockMetaKey, decodeBlockMeta)
   }
 
   /** The block reassembled from its parts and decoded, with its meta. */
@@ -719,17 +730,13 @@ export class ChainStore {
   }
 
   /** `SC:<h>`: the commit this node saw for block h. */
-  async loadSeenCommit(height: number): Promise<Commit | null> {
-    if (!this.inRange(height)) return null
-    const raw = await this.getBlock(seenCommitKey(height))
-    return raw === undefined ? null : decodeCommit(raw)
+  loadSeenCommit(height: number): Promise<Commit | null> {
+    return this.loadAt(this.blockDb, height, seenCommitKey, decodeCommit)
   }
 
   /** `C:<h>`: the canonical commit for block h (from block h+1's last_commit; absent for the top block). */
-  async loadCommit(height: number): Promise<Commit | null> {
-    if (!this.inRange(height)) return null
-    const raw = await this.getBlock(blockCommitKey(height))
-    return raw === undefined ? null : decodeCommit(raw)
+  loadCommit(height: number): Promise<Commit | null> {
+    return this.loadAt(this.blockDb, height, blockCommitKey, decodeCommit)
   }
 
   /** The height of the block with this hash (`BH:`), or null. */
@@ -744,11 +751,8 @@ export class ChainStore {
   }
 
   /** `abciResponsesKey:<h>` decoded (the `/block_results` of h). */
-  async loadBlockResults(height: number): Promise<ABCIResponses | null> {
-    if (!this.inRange(height)) return null
-    this.checkOpen()
-    const raw = await this.stateDb.get(abciResponsesKey(height))
-    return raw === undefined ? null : decodeABCIResponses(raw)
+  loadBlockResults(height: number): Promise<ABCIResponses | null> {
+    return this.loadAt(this.stateDb, height, abciResponsesKey, decodeABCIResponses)
   }
 
   /** `stateKey` decoded, or null before genesis. */
