@@ -1,6 +1,6 @@
+import { parseListenAddress } from '@ghostfleet/core'
 import { Command, Option } from 'commander'
 import { z } from 'zod'
-import { parseListenAddress } from './listen-address.js'
 import type { LogEntry } from './log.js'
 import type { KyveSimulatorOptions } from './options.js'
 import { RUNTIMES } from './runtime-keys.js'
@@ -19,7 +19,8 @@ const decimal = (flag: string) =>
 
 const flagsSchema = z.object({
   listen: z.string().transform((text, ctx) => {
-    const address = parseListenAddress(text)
+    // `:port` means every interface, as Go servers read it.
+    const address = parseListenAddress(text.startsWith(':') ? `0.0.0.0${text}` : text)
     if (address === null) {
       ctx.addIssue({
         code: 'custom',
