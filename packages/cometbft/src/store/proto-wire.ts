@@ -227,13 +227,15 @@ export class ProtoReader {
     this.fail('varint longer than 10 bytes')
   }
 
-  /** Reads an unsigned varint that must fit a safe integer. */
-  rawVarintUnsigned(): number {
-    // Fast path: up to 7 bytes (49 bits) computed in doubles exactly.
+  /**
+   * The fast path of the varint readers: the varint at the cursor if it ends within `maxBytes` bytes (at most 7,
+   * 49 bits, computed in doubles exactly); otherwise null with the cursor unmoved, for the BigInt path.
+   */
+  private shortVarint(maxBytes: number): number | null {
     const start = this.pos
     let result = 0
     let mul = 1
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < maxBytes; i++) {
       if (this.pos >= this.end) this.fail('truncated varint')
       const b = this.buf[this.pos++]!
       result += (b & 0x7f) * mul
@@ -241,6 +243,13 @@ export class ProtoReader {
       mul *= 0x80
     }
     this.pos = start
+    return null
+  }
+
+  /** Reads an unsigned varint that must fit a safe integer. */
+  rawVarintUnsigned(): number {
+    const short = this.shortVarint(7)
+    if (short !== null) return short
     const big = this.rawVarintBig()
     if (big > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`value ${big} exceeds Number.MAX_SAFE_INTEGER`)
     return Number(big)
@@ -248,17 +257,8 @@ export class ProtoReader {
 
   /** Reads a varint as a signed 64-bit integer (int64/int32 fields) that must fit a safe integer. */
   rawVarintSigned(): number {
-    const start = this.pos
-    let result = 0
-    let mul = 1
-    for (let i = 0; i < 7; i++) {
-      if (this.pos >= this.end) this.fail('truncated varint')
-      const b = this.buf[this.pos++]!
-      result += (b & 0x7f) * mul
-      if (b < 0x80) return result
-      mul *= 0x80
-    }
-    this.pos = start
+    const short = this.shortVarint(7)
+    if (short !== null) return short
     const big = BigInt.asIntN(64, this.rawVarintBig())
     if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) {
       this.fail(`value ${big} is outside the safe integer range`)
@@ -268,17 +268,8 @@ export class ProtoReader {
 
   /** Low 32 bits of a varint, unsigned (what Go keeps for int32/uint32/enum fields). */
   private varintLow32(): number {
-    const start = this.pos
-    let result = 0
-    let mul = 1
-    for (let i = 0; i < 5; i++) {
-      if (this.pos >= this.end) this.fail('truncated varint')
-      const b = this.buf[this.pos++]!
-      result += (b & 0x7f) * mul
-      if (b < 0x80) return result % TWO_POW_32
-      mul *= 0x80
-    }
-    this.pos = start
+    const short = this.shortVarint(5)
+    if (short !== null) return short % TWO_POW_32
     return Number(BigInt.asUintN(32, this.rawVarintBig()))
   }
 
