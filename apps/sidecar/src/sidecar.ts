@@ -45,13 +45,6 @@ import { NodeProcess } from './supervisor/node-process.js'
 import { createSidecarMetrics } from './telemetry/sidecar-metrics.js'
 import { SIDECAR_VERSION } from './version.js'
 
-/** What the node home says about this run. */
-interface NodeFacts {
-  dataDir: string
-  chainId: string
-  pruning: PruningSupport
-}
-
 export class Sidecar implements Service {
   /** Settles with a local fatal error found while running (the node home vanished). */
   readonly failed: Promise<Error>
@@ -74,7 +67,7 @@ export class Sidecar implements Service {
   async start(): Promise<void> {
     this.settings = await this.resolveSettings()
     const { settings, log } = this
-    const { home } = settings.node
+    const { home } = settings.launch
     const facts = await this.checkNode()
     const store = new SidecarStateStore(settings.configDir)
     const keeper = new StateKeeper(store, await store.load())
@@ -133,13 +126,7 @@ export class Sidecar implements Service {
       poolId: settings.poolId,
       retry: settings.poolRetry,
     })
-    const launch = {
-      binary: settings.node.binary,
-      home,
-      launcher: settings.node.launcher,
-      flags: settings.node.flags,
-      configDir: settings.configDir,
-    }
+    const { launch } = settings
     let controller: Controller | undefined
     const node = new NodeProcess({
       launchSpec: () => launchSpecFor(launch, keeper.get().mode),
@@ -289,14 +276,14 @@ export class Sidecar implements Service {
   }
 
   /** The node home and binary exist, and what they say about this run. Anything wrong here is the operator's. */
-  private async checkNode(): Promise<NodeFacts> {
+  private async checkNode(): Promise<{ dataDir: string; chainId: string; pruning: PruningSupport }> {
     const { settings, log } = this
-    const { home } = settings.node
+    const { home } = settings.launch
     let nodeConfig: Awaited<ReturnType<typeof readNodeConfig>>
     let chainId: string
     try {
       await requireNodeHome(home)
-      await checkExecutable(settings.node.binary)
+      await checkExecutable(settings.launch.binary)
       nodeConfig = await readNodeConfig(home)
       chainId = await readGenesisChainId(nodeConfig.genesisPath)
     } catch (error) {
@@ -329,7 +316,7 @@ export class Sidecar implements Service {
     const { settings, log } = this
     const startup = await prepareStart({
       configDir: settings.configDir,
-      home: settings.node.home,
+      home: settings.launch.home,
       state: keeper,
       addressBook,
       lockedDatabases: async () => {
@@ -360,7 +347,7 @@ export class Sidecar implements Service {
     const { settings, log } = this
     let lastLog = 0
     return pruneNodeHome({
-      home: settings.node.home,
+      home: settings.launch.home,
       untilHeight,
       statePruning: settings.pruning.statePruning,
       forceCompact: settings.pruning.forceCompact,

@@ -34,7 +34,8 @@ describe('resolveSidecarSettings', () => {
       poolRetry: { minMs: 20_000, maxMs: 300_000 },
       dataSizeEveryMs: 60_000,
       pruning: { intervalMs: 24 * 3_600_000 },
-      node: { flags: '--x 1 --y 2', rpcTimeoutMs: 5_000, stopGraceMs: 10_000, idleTimeoutMs: 30_000 },
+      launch: { flags: '--x 1 --y 2', home: '/data/osmosis', configDir: '/etc/ghostfleet' },
+      node: { rpcTimeoutMs: 5_000, stopGraceMs: 10_000, idleTimeoutMs: 30_000 },
       fleet: null,
       consul: null,
     })

@@ -10,9 +10,10 @@
  */
 import path from 'node:path'
 import { ConfigError, type SidecarConfig } from '@ghostfleet/core'
-import { type ConsulSettings, consulSettingsFrom } from '@ghostfleet/discovery'
+import { consulSettingsFrom } from '@ghostfleet/discovery'
 import { resolveEndpoints } from '@ghostfleet/kyve'
-import { type FleetSettings, resolveFleetSettings } from '../fleet/fleet-settings.js'
+import { resolveFleetSettings } from '../fleet/fleet-settings.js'
+import type { LaunchSettings } from '../supervisor/launch-spec.js'
 import type { NodeOutput } from '../supervisor/node-process.js'
 import { resolveConfigDir } from './config-dir.js'
 import { loadSidecarConfig } from './config-file.js'
@@ -28,51 +29,8 @@ export interface StartFlags {
   consul?: string
 }
 
-export interface SidecarSettings {
-  configDir: string
-  /** The config file, for messages that name a key in it. */
-  file: string
-  chainId: string
-  poolId: number
-  /** The KYVE REST endpoints, presets resolved. */
-  endpoints: string[]
-  thresholds: SidecarConfig['thresholds']
-  /** The supervision interval. */
-  intervalMs: number
-  maxPoolAgeMs: number
-  /** Waits of the pool refresher after failures. */
-  poolRetry: { minMs: number; maxMs: number }
-  node: {
-    home: string
-    binary: string
-    launcher: SidecarConfig['node']['launcher']
-    /** `node.flags` and `start --flags`, joined. */
-    flags: string
-    output: NodeOutput
-    rpcEndpoint: string
-    rpcTimeoutMs: number
-    stopGraceMs: number
-    restartBackoff: { initialMs: number; maxMs: number; resetAfterMs: number }
-    /** How long to wait for nothing to hold the home any more (a node still shutting down writes its book). */
-    idleTimeoutMs: number
-  }
-  /** As configured; the node's database backend may still turn it off for a run (`pruningSupport`). */
-  pruning: {
-    enabled: boolean
-    intervalMs: number
-    margin: number
-    statePruning: boolean
-    forceCompact: boolean
-  }
-  /** How often the data directory is measured (a walk over many files). */
-  dataSizeEveryMs: number
-  /** The HTTP listen address, or null when the server is off. */
-  httpListen: string | null
-  /** Null: standalone, the sidecar decides alone. */
-  fleet: FleetSettings | null
-  /** Null: no Consul registration. */
-  consul: ConsulSettings | null
-}
+/** The resolved settings; every field is documented where {@link resolveSidecarSettings} computes it. */
+export type SidecarSettings = ReturnType<typeof resolveSidecarSettings>
 
 export interface LoadedConfig {
   configDir: string
@@ -88,7 +46,7 @@ export function resolveSidecarSettings(
   { configDir, file, config }: LoadedConfig,
   flags: StartFlags,
   env: NodeJS.ProcessEnv,
-): SidecarSettings {
+) {
   const seconds = (value: number) => value * 1000
   const intervalMs = seconds(config.supervision.intervalSeconds)
   const maxPoolAgeMs = seconds(config.pool.maxPoolAgeSeconds)
@@ -108,16 +66,20 @@ export function resolveSidecarSettings(
     thresholds: config.thresholds,
     intervalMs,
     maxPoolAgeMs,
+    /** Waits of the pool refresher after failures. */
     poolRetry: { minMs: intervalMs, maxMs: Math.max(intervalMs, Math.min(300_000, maxPoolAgeMs / 2)) },
-    node: {
-      home: path.resolve(config.node.home),
+    /** How `launchSpecFor` starts the node; `flags` joins `node.flags` and `start --flags`. */
+    launch: {
       binary: config.node.binary,
+      home: path.resolve(config.node.home),
       launcher: config.node.launcher,
       flags: [config.node.flags, flags.flags ?? ''].filter((f) => f.trim() !== '').join(' '),
-      output:
-        config.node.output === 'file' && config.node.logFile !== undefined
-          ? { kind: 'file', path: path.resolve(config.node.logFile) }
-          : { kind: 'inherit' },
+      configDir,
+    } satisfies LaunchSettings,
+    node: {
+      output: (config.node.output === 'file' && config.node.logFile !== undefined
+        ? { kind: 'file', path: path.resolve(config.node.logFile) }
+        : { kind: 'inherit' }) satisfies NodeOutput,
       rpcEndpoint: config.node.rpcEndpoint,
       rpcTimeoutMs: Math.min(5_000, Math.max(1_000, intervalMs)),
       stopGraceMs,
@@ -126,8 +88,10 @@ export function resolveSidecarSettings(
         maxMs: seconds(config.supervision.restartBackoffMaxSeconds),
         resetAfterMs: seconds(config.supervision.restartBackoffResetSeconds),
       },
+      /** How long to wait for nothing to hold the home any more (a node still shutting down writes its book). */
       idleTimeoutMs: Math.max(30_000, stopGraceMs),
     },
+    /** As configured; the node's database backend may still turn pruning off for a run (`pruningSupport`). */
     pruning: {
       enabled: config.pruning.enabled,
       intervalMs: config.pruning.intervalHours * 3_600_000,
@@ -135,7 +99,9 @@ export function resolveSidecarSettings(
       statePruning: config.pruning.statePruning,
       forceCompact: config.pruning.forceCompact,
     },
+    /** How often the data directory is measured (a walk over many files). */
     dataSizeEveryMs: Math.max(60_000, intervalMs),
+    /** Null: no HTTP server. */
     httpListen: config.http.enabled ? config.http.listen : null,
     fleet: resolveFleetSettings({ fleet: config.fleet, redisFlag: flags.redis, env }),
     consul: consulSettingsFrom(flags.consul, env),
