@@ -23,7 +23,7 @@ const minimalSidecar = {
 const minimalTracker = { redisUrl: 'redis://127.0.0.1:6379' }
 
 /**
- * The timers (ms) the sidecar derives from its config, the way it does (apps/sidecar/src/commands/start.ts,
+ * The timers (ms) the sidecar derives from its config, the way it does (apps/sidecar/src/config/sidecar-settings.ts,
  * fleet/fleet-settings.ts): each one reaches setTimeout/setInterval, or a Redis expiry.
  */
 function sidecarTimers(config: SidecarConfig): Record<string, number> {
