@@ -5,7 +5,7 @@
  * consensus-params hash, results hash and validator addresses.
  */
 import { createHash, hash } from 'node:crypto'
-import { type ABCIResponses, encodeResponseDeliverTx } from './abci-messages.js'
+import { type ABCIResponses, encodeResponseDeliverTx, encodeValidatorUpdate } from './abci-messages.js'
 import {
   type Commit,
   type Data,
@@ -16,7 +16,7 @@ import {
   type Header,
 } from './block-messages.js'
 import { ProtoWriter } from './proto-wire.js'
-import { type ConsensusParams, encodePublicKey, type PublicKey, type ValidatorSet } from './state-messages.js'
+import type { ConsensusParams, PublicKey, ValidatorSet } from './state-messages.js'
 
 // One-shot crypto.hash is markedly faster than createHash() for the many tiny inputs of a merkle tree; prefixes are
 // joined in a scratch buffer to keep it one call.
@@ -239,15 +239,13 @@ export function evidenceHash(evidence: readonly Uint8Array[]): Uint8Array {
 // One shared instance, so the header leaf cache recognises it.
 const EMPTY_EVIDENCE_HASH: Uint8Array = Buffer.from(EMPTY_TREE_HASH)
 
-/** `ValidatorSet.Hash()`: merkle root of `SimpleValidator{pub_key=1, voting_power=2}` per validator. */
+/**
+ * `ValidatorSet.Hash()`: merkle root of `SimpleValidator{pub_key=1, voting_power=2}` per validator, which encodes
+ * byte for byte like `ValidatorUpdate{pub_key=1, power=2}`.
+ */
 export function validatorSetHash(set: ValidatorSet): Uint8Array {
   return merkleRoot(
-    set.validators.map((v) => {
-      const w = new ProtoWriter(64)
-      w.lengthDelimited(1, encodePublicKey(v.pubKey))
-      w.int64(2, v.votingPower)
-      return w.finish()
-    }),
+    set.validators.map((v) => encodeValidatorUpdate({ pubKey: v.pubKey, power: v.votingPower })),
   )
 }
 
