@@ -7,6 +7,7 @@ import type { Ledger } from './ledger.js'
 import type { Sampler } from './sampler.js'
 import type { FaultKind, PlannedFault } from './schedule.js'
 import { isDisrupting } from './sidecar-sample.js'
+import { fillDisk, freeDisk } from './small-disk.js'
 import type { Member, SoakFleet, SoakSidecar } from './soak-fleet.js'
 
 /*
@@ -90,6 +91,17 @@ export class FaultInjector {
           'injected',
           `clock ${offset} s for ${fault.holdMs} ms (${seen ? 'seen in its /status' : 'not seen in its /status'})`,
         )
+      }
+      case 'disk-full': {
+        const sidecar = this.pickSidecar(fault)
+        if (sidecar === null || !sidecar.smallDisk)
+          return record(
+            sidecar?.id ?? '-',
+            'skipped',
+            'no small disk (needs root) or every sidecar under a fault',
+          )
+        const bytes = await this.hold(sidecar.id, () => this.fillFor(sidecar, fault.holdMs))
+        return record(sidecar.id, 'injected', `${bytes} bytes filled for ${fault.holdMs} ms`)
       }
       case 'redis-restart': {
         const redis = this.fleet.local.redis
@@ -202,6 +214,43 @@ export class FaultInjector {
     } finally {
       leader.process.kill('SIGCONT')
     }
+  }
+
+  /**
+   * Fills the node's disk for `holdMs`, frees it, then expects the node running again (it may have crashed on a
+   * failed write, or been stopped by a switch or prune that could not write).
+   */
+  private async fillFor(sidecar: SoakSidecar, holdMs: number): Promise<number> {
+    const started = Date.now()
+    let bytes = 0
+    try {
+      bytes = await fillDisk(sidecar.home)
+      // The fault's length is part of the schedule.
+      await delay(Math.max(0, holdMs - (Date.now() - started)))
+    } finally {
+      await freeDisk(sidecar.home)
+    }
+    try {
+      await eventually(
+        () => {
+          const sample = this.sampler.latest.get(sidecar.id)
+          if (sample?.nodeState !== 'running' || !sample.nodeReachable)
+            throw new Error(`node of ${sidecar.id}: ${JSON.stringify(sample)}`)
+        },
+        {
+          timeoutMs: NODE_BACK_MS,
+          intervalMs: 250,
+          description: `node of ${sidecar.id} serving after its disk was freed`,
+        },
+      )
+      this.ledger.check('liveness', null)
+    } catch (error) {
+      this.ledger.violate(
+        'liveness',
+        `node of ${sidecar.id} not serving ${NODE_BACK_MS} ms after its disk was freed: ${String(error)}`,
+      )
+    }
+    return bytes
   }
 
   /** Whether the sidecar's /status shows its clock `offsetSeconds` off within a few seconds. */

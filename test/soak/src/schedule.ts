@@ -20,6 +20,7 @@ export const FAULT_KINDS = [
   'kyve-freeze',
   'kyve-slow',
   'clock-jump',
+  'disk-full',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -37,6 +38,7 @@ const WEIGHTS: Record<FaultKind, number> = {
   'kyve-freeze': 1,
   'kyve-slow': 1,
   'clock-jump': 1,
+  'disk-full': 1,
 }
 
 export interface PlannedFault {

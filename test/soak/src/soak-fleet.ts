@@ -17,6 +17,7 @@ import {
 import { freePort } from '@ghostfleet/testkit'
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml'
 import { snapshotRuntime } from './runtime-snapshot.js'
+import { mountSmallDisk, unmountSmallDisk } from './small-disk.js'
 
 const run = promisify(execFile)
 
@@ -87,6 +88,8 @@ export interface SoakSidecar extends Member {
   pool: number
   /** libfaketime's offset file for this sidecar and its node (`+0`, `+600`, `-300`); null without libfaketime. */
   clockFile: string | null
+  /** The node's home is a small filesystem of its own (see small-disk.ts). */
+  smallDisk: boolean
   rpc: string
   home: string
   configDir: string
@@ -184,6 +187,7 @@ export class SoakFleet {
     const redis = this.need(this.local.redis)
     const producer = this.need(this.local.producer)
     const home = path.join(this.dir, `node-${id}`)
+    const smallDisk = await mountSmallDisk(home)
     const configDir = path.join(this.dir, `sidecar-${id}`)
     await run(process.execPath, [
       this.local.bins.simnode,
@@ -246,6 +250,7 @@ export class SoakFleet {
       kind: 'sidecar',
       pool,
       clockFile,
+      smallDisk,
       args,
       env,
       logFile: this.local.logFile(id),
@@ -287,6 +292,7 @@ export class SoakFleet {
     await Promise.all(this.sidecars.map((s) => stopOne(s, 30_000)))
     await Promise.all(this.trackers.map((t) => stopOne(t, 15_000)))
     await this.local.stop(say)
+    for (const sidecar of this.sidecars) if (sidecar.smallDisk) await unmountSmallDisk(sidecar.home)
   }
 
   private spawn(name: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runSoak } from '../src/index.js'
 
-// A short seeded soak against the real fleet: seed 7 kills a sidecar, has KYVE answer garbage and pauses the leading tracker
+// A short seeded soak against the real fleet: seed 7 kills a sidecar, has KYVE answer wrong-shape JSON and pauses the leading tracker
 // beyond its lease. It must find nothing; checkers.test.ts shows each checker flags the violation it exists for.
 describe('chaos soak', () => {
   it('runs a short seeded soak with 0 violations', async () => {
