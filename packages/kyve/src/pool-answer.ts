@@ -28,7 +28,7 @@ export interface AnswerExpectation {
   poolId: number
 }
 
-/** The marshalled `google.rpc.Status` the SDK gateway sends on errors (kyve-api.md §3). */
+/** The marshalled `google.rpc.Status` the SDK gateway sends on errors. */
 const grpcStatusSchema = z.object({
   code: z.int(),
   message: z.string(),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CHAIN_PRESETS, InvalidOptionsError, resolveEndpoints, UnknownChainError } from '../src/index.js'
 
 describe('CHAIN_PRESETS / resolveEndpoints', () => {
-  it('knows the three public chains (kyve-api.md §5)', () => {
+  it('knows the three public chains', () => {
     expect(CHAIN_PRESETS).toEqual({
       'kyve-1': ['https://api.kyve.network'],
       'kaon-1': ['https://api.kaon.kyve.network'],

@@ -1,5 +1,5 @@
 /*
- * Error answers of the Cosmos SDK REST gateway (kyve-api.md §3): grpc-gateway v1's
+ * Error answers of the Cosmos SDK REST gateway: grpc-gateway v1's
  * `DefaultHTTPProtoErrorHandler` writes the marshalled `google.rpc.Status` `{code, message, details}` with the
  * HTTP status `HTTPStatusFromCode(code)`.
  */

@@ -1,5 +1,5 @@
 /*
- * Byte-faithful renderings of the two JSON marshallers a KYVE REST endpoint uses (kyve-api.md §1, §3):
+ * Byte-faithful renderings of the two JSON marshallers a KYVE REST endpoint uses:
  *
  * - Successful answers come from gogoproto's `jsonpb.Marshaler{EmitDefaults, OrigName}` via gogogateway.
  *   KYVE ≥ v1.5 (SDK 0.50) sets `Indent: ""` (compact); KYVE ≤ v1.4 (SDK 0.47) sets `Indent: "  "`.

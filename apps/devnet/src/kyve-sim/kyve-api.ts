@@ -17,7 +17,7 @@ import type { RequestStats } from './request-stats.js'
 import { finalizedBundleJson, poolResponseJson } from './responses.js'
 
 /*
- * The KYVE REST routes (kyve-api.md §1–§3), answered as the Cosmos SDK gRPC gateway answers them: JSON from the
+ * The KYVE REST routes, answered as the Cosmos SDK gRPC gateway answers them: JSON from the
  * query, `google.rpc.Status` bodies for errors, HTTP 501 for anything no route matches (any method but GET too),
  * and `Grpc-Metadata-X-Cosmos-Block-Height` on every answer that reached the query service. The
  * `x-cosmos-block-height` request header (pinning an old height) is not honoured: there is only the latest state.

@@ -4,7 +4,7 @@ import type { ResolvedPoolOptions } from './options.js'
 import { type KeyRange, type KeyScheme, keySchemeFor } from './runtime-keys.js'
 
 /*
- * One simulated pool, moved the way the chain moves it (kyve-api.md §1 "Semantics", KYVE chain
+ * One simulated pool, moved the way the chain moves it (KYVE chain
  * `x/bundles/keeper/logic_bundles.go`, `msg_server_submit_bundle_proposal.go`, `msg_server_skip_uploader_role.go`):
  *
  * - A round = the next uploader's transaction. It first finalizes the pending proposal (if it has a storage id):

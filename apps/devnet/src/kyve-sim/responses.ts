@@ -2,7 +2,7 @@ import type { ApiVersion, JsonValue } from './json-encoding.js'
 import type { CoinAmount, FinalizedBundleState, SimulatedPool } from './pool-state.js'
 
 /*
- * JSON trees of the KYVE query responses, keys in proto declaration order (kyve-api.md §1, §2; KYVENetwork/chain
+ * JSON trees of the KYVE query responses, keys in proto declaration order (KYVENetwork/chain
  * `proto/kyve/query/v1beta1/pools.proto`, `bundles.proto`, `proto/kyve/pool/v1beta1/pool.proto` at v1.4.0 and
  * v1.5.0): uint64/int64 and sdk.Int as strings, uint32 as numbers, enums by name, every field present.
  */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 
 /*
- * Pool keys per runtime (kyve-api.md §1 "Semantics"): `@kyvejs/tendermint` and `-bsync` use decimal block
+ * Pool keys per runtime: `@kyvejs/tendermint` and `-bsync` use decimal block
  * heights (`nextKey = key + 1`); `@kyvejs/tendermint-ssync` uses "height/chunkIndex" and moves to the next
  * snapshot (`height + interval`) after the last chunk (kyvejs `integrations/tendermint-ssync/src/runtime.ts`).
  */

@@ -1,7 +1,7 @@
 import type { FieldSpec } from './helpers.js'
 
 /*
- * The response shapes of kyve-api.md, keys in proto declaration order (KYVENetwork/chain proto files at v1.4.0
+ * The response shapes of the KYVE REST API, keys in proto declaration order (KYVENetwork/chain proto files at v1.4.0
  * and v1.5.0), each with its JSON type.
  */
 

@@ -6,7 +6,7 @@ import { findLockedDatabases, LockCheckUnavailableError } from '../storage/datab
 /**
  * supervysor stashed the address book in ghost mode by moving `<home>/config/addrbook.json` to
  * `<home>/addrbook.json` and moved it back in normal mode — deleting the stash if the ghost node had written a
- * new book meanwhile (cometbft.md §4). A supervysor stopped in ghost mode therefore leaves the good book at
+ * new book meanwhile. A supervysor stopped in ghost mode therefore leaves the good book at
  * `<home>/addrbook.json` and a near-empty ghost book in `config/`. Migrating, we put the good one back (the
  * stash wins, as it always does here), keep the ghost book beside it for inspection, and only then remove
  * supervysor's copy. The node must be stopped: a running node rewrites its book.

@@ -8,7 +8,7 @@ import { splitShellWords } from './shell-words.js'
  *
  * Ghost mode is stricter than supervysor's: besides `--p2p.seeds " "` and a fresh listen address it also
  * clears `persistent_peers` and turns PEX off (supervysor left persistent peers in place, so a node with
- * configured peers kept syncing: anchors.md §1.1 weakness 8), and it listens on loopback only so nobody can
+ * configured peers kept syncing), and it listens on loopback only so nobody can
  * dial in either. `" "` rather than `""` is what CometBFT's splitAndTrimEmpty reduces to "no entries" and what
  * KYVE uses; it also survives any layer that treats an empty value as "not set".
  */

@@ -15,8 +15,8 @@ import {
  *
  * Every request has a hard deadline and every answer is validated; nothing is ever defaulted to 0 except the
  * one documented case (`last_block_height` is omitted by the node when it is 0). supervysor logged parse
- * errors and returned height 0, which let it pick a mode or skip a prune on a number it never received
- * (anchors.md §1.1 weakness 5): here a bad answer is an error the caller has to handle.
+ * errors and returned height 0, which let it pick a mode or skip a prune on a number it never received;
+ * here a bad answer is an error the caller has to handle.
  */
 
 /** Options for {@link createNodeRpcClient}. */

@@ -1,6 +1,6 @@
 /**
- * Keys of the legacy ("v1") CometBFT layout, used by every CometBFT release and tendermint ≤ v0.34
- * (cometbft.md §1.1, §2.1). Heights are plain decimal without padding (`fmt.Sprintf("H:%v", h)`), so LevelDB
+ * Keys of the legacy ("v1") CometBFT layout, used by every CometBFT release and tendermint ≤ v0.34.
+ * Heights are plain decimal without padding (`fmt.Sprintf("H:%v", h)`), so LevelDB
  * order is not numeric order: nothing here may range-scan by height; loop heights instead, as CometBFT does.
  */
 

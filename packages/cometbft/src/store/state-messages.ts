@@ -154,7 +154,7 @@ export function defaultConsensusParams(): ConsensusParams {
 
 /**
  * "Empty" params (what a `consensusParamsKey:<h>` pointer entry holds): `block.max_bytes` is 0 or absent.
- * Version-independent (cometbft.md §2.2): v0.34 writes empty sub-messages, v0.37+ writes none; valid params always
+ * Version-independent: v0.34 writes empty sub-messages, v0.37+ writes none; valid params always
  * have max_bytes > 0 or −1.
  */
 export function isEmptyConsensusParams(params: ConsensusParams): boolean {

@@ -23,7 +23,7 @@ import {
 // The read-only reader must answer exactly what goleveldb — the engine of a real CometBFT node — sees when it
 // opens the same files: after a clean close, with data only in the journal (a crashed node), after deletes,
 // after a compaction, and after C++ LevelDB (classic-level) wrote into the store, including the case where
-// goleveldb silently drops C++ log batches (cometbft.md §6). goleveldb's view comes from the conformance kit,
+// goleveldb silently drops C++ log batches. goleveldb's view comes from the conformance kit,
 // always run on a copy (opening a store with goleveldb changes its files); the reader runs on the original,
 // whose files must not change.
 

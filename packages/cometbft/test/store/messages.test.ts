@@ -195,7 +195,7 @@ describe('message round trips', () => {
   })
 })
 
-describe('golden bytes (cometbft.md)', () => {
+describe('golden bytes', () => {
   it('BlockStoreState', () => {
     expect(hex(encodeBlockStoreState({ base: 1, height: 2500 }))).toBe('080110c413')
     expect(hex(encodeBlockStoreState({ base: 1000, height: 2500 }))).toBe('08e80710c413')

@@ -64,7 +64,7 @@ export function grpcError(status: number, code: number, message: string): Reply 
   return { status, body: JSON.stringify({ code, message, details: [] }) }
 }
 
-/** The answer of a real chain for an unknown pool id (kyve-api.md §3). */
+/** The answer of a real chain for an unknown pool id. */
 export const KEY_NOT_FOUND = grpcError(500, 2, 'codespace sdk code 22: key not found')
 
 export interface SeenRequest {

@@ -11,7 +11,7 @@ import { readLogRecords } from './log-records.js'
  *   number, in file-number order;
  * - a batch is `sequence (uint64 LE) | count (uint32 LE) | records`, a record `type (1) | key | value` with
  *   varint-prefixed key and value (no value for a deletion);
- * - the rule that matters (cometbft.md §6): a batch whose sequence is below the expected one — the MANIFEST's last
+ * - the rule that matters: a batch whose sequence is below the expected one — the MANIFEST's last
  *   sequence, then the end of the last applied batch — is "corrupted" and skipped, and so is one that does not
  *   decode; the records of a batch decoded before its error stay applied, but the sequence does not advance.
  * What is skipped is reported, with goleveldb's wording, so a caller can show what the node will drop.

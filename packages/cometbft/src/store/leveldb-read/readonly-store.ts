@@ -11,7 +11,7 @@ import { TableReader } from './table.js'
 /*
  * A node's LevelDB database read without opening it with a LevelDB engine. Opening a goleveldb store with C++
  * LevelDB (classic-level) changes the node's files — it replays the journal into a new table, writes a new
- * MANIFEST and may start compactions — and its recovery rules differ from goleveldb's (cometbft.md §6). This
+ * MANIFEST and may start compactions — and its recovery rules differ from goleveldb's. This
  * reader only ever opens files for reading and answers what goleveldb will see when the node opens the store:
  * MANIFEST version, tables per level, and the journals replayed with goleveldb's sequence rule.
  *
