@@ -30,7 +30,7 @@ import {
   waitForReady,
   writePoolProgress,
 } from '@ghostfleet/coordination'
-import type { TrackerConfig } from '@ghostfleet/core'
+import { pause, type TrackerConfig } from '@ghostfleet/core'
 import type { PoolFacts, PoolProgress } from '@ghostfleet/kyve'
 import {
   createLogger,
@@ -418,7 +418,7 @@ export class Tracker {
         await waitForReady(this.redis, this.config.leaseTtlMs)
         if (this.redis.status === 'ready' && current()) {
           // Redis is up but the load failed anyway: back off so a persistent error does not spin.
-          await new Promise((resolve) => setTimeout(resolve, reconnectDelay(attempt)))
+          await pause(reconnectDelay(attempt))
         }
       }
     }

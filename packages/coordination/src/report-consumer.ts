@@ -1,4 +1,4 @@
-import { parseWith, type SidecarReport, sidecarReportSchema, ValidationError } from '@ghostfleet/core'
+import { parseWith, pause, type SidecarReport, sidecarReportSchema, ValidationError } from '@ghostfleet/core'
 import { z } from 'zod'
 import { closeRedis, duplicateRedis, type RedisClient } from './connection.js'
 import { InvalidOptionsError } from './errors/invalid-options-error.js'
@@ -242,18 +242,7 @@ export class ReportConsumer {
       await waitForReady(connection, DEFAULT_RECONNECT.maxDelayMs * 2, abort.signal)
       return
     }
-    const delay = reconnectDelay(failures)
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay)
-      abort.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer)
-          resolve()
-        },
-        { once: true },
-      )
-    })
+    await pause(reconnectDelay(failures), abort.signal)
   }
 
   private async ensureGroup(connection: RedisClient, key: string): Promise<void> {
