@@ -31,9 +31,10 @@ export type {
 } from './control/decision-source.js'
 export { type LocalDeciderOptions, LocalDecisionSource } from './control/local-decider.js'
 export { type ModeSwitchResult, reconcileAddressBook, switchMode } from './control/mode-switch.js'
-export type { NodeLifecycle } from './control/node-lifecycle.js'
+export type { AddressBookKeeper, NodeLifecycle } from './control/node-lifecycle.js'
 export { type NodeObservation, observeNode } from './control/node-observer.js'
-export { PoolRefresher, type PoolRefresherStatus } from './control/pool-refresher.js'
+export { PoolRefresher, type PoolRefresherStatus, type PoolSource } from './control/pool-refresher.js'
+export { type PoolSnapshot, shownPool } from './control/pool-snapshot.js'
 export {
   type GuardVerdict,
   guardPruneHeight,
@@ -41,7 +42,6 @@ export {
 } from './control/prune-guard.js'
 export { type PruneRun, runPrune } from './control/prune-operation.js'
 export { nextPruneDueAt } from './control/prune-schedule.js'
-export { prepareStart, StartupRefusedError } from './control/startup.js'
 export { DESIRED_OUTCOMES, type DesiredOutcome, type FleetMetrics } from './fleet/fleet-metrics.js'
 export {
   type ControllerLink,
@@ -59,9 +59,8 @@ export {
   type TrackerLinkStatus,
 } from './fleet/tracker-decision-source.js'
 export { buildStatusReport, readiness } from './http/status-report.js'
-export type { PoolSource } from './kyve/kyve-source.js'
-export { type PoolSnapshot, shownPool } from './kyve/pool-snapshot.js'
 export { PRUNE_REFUSAL_REASONS, type PruneRefusalReason } from './prune-refusal.js'
+export { prepareStart, StartupRefusedError } from './startup.js'
 export { type SidecarState, SidecarStateStore } from './state/sidecar-state.js'
 export { StateKeeper } from './state/state-keeper.js'
 export { backupsToDelete, createBackup } from './storage/backup.js'

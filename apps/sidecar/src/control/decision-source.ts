@@ -1,7 +1,7 @@
 import type { NodeMode } from '@ghostfleet/core'
-import type { PoolSnapshot } from '../kyve/pool-snapshot.js'
 import type { PruneRefusalReason } from '../prune-refusal.js'
 import type { NodeObservation } from './node-observer.js'
+import type { PoolSnapshot } from './pool-snapshot.js'
 
 /**
  * Where the controller's decisions come from, one per tick. Standalone, a {@link LocalDecisionSource} decides

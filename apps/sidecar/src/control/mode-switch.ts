@@ -1,7 +1,6 @@
 import type { NodeMode } from '@ghostfleet/core'
 import type { StateKeeper } from '../state/state-keeper.js'
-import type { AddressBookKeeper } from '../storage/address-book-keeper.js'
-import type { NodeLifecycle } from './node-lifecycle.js'
+import type { AddressBookKeeper, NodeLifecycle } from './node-lifecycle.js'
 
 /**
  * Switching the node between normal and ghost mode so that a SIGKILL of the sidecar at any point leaves a

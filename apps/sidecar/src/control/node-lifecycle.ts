@@ -1,3 +1,4 @@
+import type { NodeMode } from '@ghostfleet/core'
 import type { NodeProcessState } from '../supervisor/node-process.js'
 
 /** What the controller needs from the node supervisor (`NodeProcess` implements it). */
@@ -11,4 +12,10 @@ export interface NodeLifecycle {
   uptimeMs(now?: number): number
   /** Automatic restarts after crashes. */
   restartCount(): number
+}
+
+/** Address-book stash and restore for a node home (see `@ghostfleet/cometbft`'s address-book module). */
+export interface AddressBookKeeper {
+  /** Makes the address book match `mode`: stashed for ghost, restored for normal. Idempotent. */
+  reconcile(mode: NodeMode): Promise<string>
 }

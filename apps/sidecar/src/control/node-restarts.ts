@@ -1,12 +1,11 @@
 import type { Logger } from '@ghostfleet/telemetry'
 import type { StateKeeper } from '../state/state-keeper.js'
-import type { AddressBookKeeper } from '../storage/address-book-keeper.js'
 import type { NodeExit } from '../supervisor/node-process.js'
 import type { SidecarMetrics } from '../telemetry/sidecar-metrics.js'
 import type { ConditionLog } from './condition-log.js'
 import type { ErrorRing } from './error-ring.js'
 import { reconcileAddressBook } from './mode-switch.js'
-import type { NodeLifecycle } from './node-lifecycle.js'
+import type { AddressBookKeeper, NodeLifecycle } from './node-lifecycle.js'
 
 export interface NodeRestartsDeps {
   node: NodeLifecycle

@@ -1,7 +1,6 @@
 import { backoffDelay, type PoolFacts } from '@ghostfleet/kyve'
-import type { PoolSource } from '../kyve/kyve-source.js'
-import type { PoolSnapshot } from '../kyve/pool-snapshot.js'
 import { withinMs } from '../wait-for.js'
+import type { PoolSnapshot } from './pool-snapshot.js'
 
 /**
  * Keeps the last good answer about the KYVE pool, fetched when the control loop asks (`refresh`, `take`).
@@ -16,6 +15,16 @@ import { withinMs } from '../wait-for.js'
  * - the last good answer is kept with its `fetchedAt`; whoever uses it judges its age (`safePruneHeight`
  *   refuses a stale one), so an outage degrades decisions instead of stopping them.
  */
+
+/** What the refresher needs from a KYVE client. */
+export interface PoolSource {
+  getPool(poolId: number): Promise<PoolFacts>
+  /**
+   * Which of its answers came from this sidecar's own KYVE client and which from a tracker's record (a source
+   * that mixes them, fleet mode); without it every answer is the sidecar's own.
+   */
+  snapshot?(): PoolSnapshot
+}
 
 export interface PoolRefresherOptions {
   source: PoolSource

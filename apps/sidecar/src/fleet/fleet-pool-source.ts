@@ -1,7 +1,7 @@
 import { type RedisClient, readPoolProgress, waitForReady } from '@ghostfleet/coordination'
 import type { PoolFacts } from '@ghostfleet/kyve'
-import type { PoolSource } from '../kyve/kyve-source.js'
-import type { PoolSnapshot } from '../kyve/pool-snapshot.js'
+import type { PoolSource } from '../control/pool-refresher.js'
+import type { PoolSnapshot } from '../control/pool-snapshot.js'
 
 /** Where the pool height the sidecar shows came from. */
 export type PoolView = 'tracker' | 'own'

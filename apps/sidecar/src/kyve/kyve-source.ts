@@ -1,12 +1,6 @@
-import {
-  createKyveClient,
-  type KyveClient,
-  type PoolFacts,
-  poolChainProblem,
-  type RequestEvent,
-} from '@ghostfleet/kyve'
+import { createKyveClient, type KyveClient, poolChainProblem, type RequestEvent } from '@ghostfleet/kyve'
+import type { PoolSource } from '../control/pool-refresher.js'
 import type { SidecarMetrics } from '../telemetry/sidecar-metrics.js'
-import type { PoolSnapshot } from './pool-snapshot.js'
 
 /**
  * The KYVE client as the supervision loop uses it: one call bounded by a deadline shorter than a few
@@ -16,16 +10,6 @@ import type { PoolSnapshot } from './pool-snapshot.js'
  * {@link PoolChainMismatchError} here, where answers enter the sidecar, so no decision and no prune guard ever sees
  * it: a wrong pool id holds the mode and prunes nothing, whoever proposes the prune.
  */
-/** What the pool refresher needs from a KYVE client. */
-export interface PoolSource {
-  getPool(poolId: number): Promise<PoolFacts>
-  /**
-   * Which of its answers came from this sidecar's own KYVE client and which from a tracker's record (a source
-   * that mixes them, fleet mode); without it every answer is the sidecar's own.
-   */
-  snapshot?(): PoolSnapshot
-}
-
 export class PoolChainMismatchError extends Error {
   override readonly name = 'PoolChainMismatchError'
 }

@@ -1,4 +1,4 @@
-import type { PoolSource } from './kyve-source.js'
+import type { PoolSource } from '../control/pool-refresher.js'
 import { PoolChainMismatchError } from './kyve-source.js'
 
 /** How long `start` waits for the pool before launching the node anyway (the check goes on in the pool refresher). */

@@ -1,12 +1,7 @@
 import { restoreAddressBook, stashAddressBook } from '@ghostfleet/cometbft'
 import type { NodeMode } from '@ghostfleet/core'
+import type { AddressBookKeeper } from '../control/node-lifecycle.js'
 import { waitUntilHomeIdle } from './home-idle.js'
-
-/** Address-book stash and restore for a node home (see `@ghostfleet/cometbft`'s address-book module). */
-export interface AddressBookKeeper {
-  /** Makes the address book match `mode`: stashed for ghost, restored for normal. Idempotent. */
-  reconcile(mode: NodeMode): Promise<string>
-}
 
 export interface AddressBookKeeperOptions {
   /** The node's data directory, `<home>/data` unless its config says otherwise. */

@@ -1,9 +1,9 @@
 import type { Logger } from '@ghostfleet/telemetry'
-import type { StateKeeper } from '../state/state-keeper.js'
-import type { AddressBookKeeper } from '../storage/address-book-keeper.js'
-import { describeLocked, type LockedDatabase } from '../storage/database-locks.js'
-import { inspectProcess, type ProcessInfo, terminateProcess } from '../supervisor/process-inspect.js'
-import { reconcileAddressBook } from './mode-switch.js'
+import { reconcileAddressBook } from './control/mode-switch.js'
+import type { AddressBookKeeper } from './control/node-lifecycle.js'
+import type { StateKeeper } from './state/state-keeper.js'
+import { describeLocked, type LockedDatabase } from './storage/database-locks.js'
+import { inspectProcess, type ProcessInfo, terminateProcess } from './supervisor/process-inspect.js'
 
 /**
  * What `start` does before it launches the node, so that a sidecar restarted after a SIGKILL (or a crash, or a
