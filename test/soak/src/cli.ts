@@ -18,6 +18,8 @@ const optionsSchema = z.object({
 })
 
 async function main(): Promise<number> {
+  // Ctrl-C or SIGTERM ends the run through process.exit, whose handler stops the fleet (see runSoak).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
   const { values } = parseArgs({
     options: {
       duration: { type: 'string', default: '300' },

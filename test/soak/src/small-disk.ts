@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdir, open, rm, statfs } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -31,6 +31,15 @@ export async function mountSmallDisk(dir: string): Promise<boolean> {
 export async function unmountSmallDisk(dir: string): Promise<void> {
   try {
     await run('umount', ['-l', dir])
+  } catch {
+    // Not mounted.
+  }
+}
+
+/** {@link unmountSmallDisk} for an `exit` handler. */
+export function unmountSmallDiskSync(dir: string): void {
+  try {
+    execFileSync('umount', ['-l', dir], { stdio: 'ignore' })
   } catch {
     // Not mounted.
   }

@@ -7,13 +7,14 @@ import { requireRedisServer } from '@ghostfleet/testkit'
 import { unsettled } from './checkers/convergence.js'
 import { FaultInjector, type FaultRecord } from './fault-injector.js'
 import { Ledger, type Violation } from './ledger.js'
-import { leftoverProcesses } from './leftovers.js'
+import { killLeftovers } from './leftovers.js'
 import { PoolDriver, SOAK_POOL_CYCLE } from './pool-driver.js'
 import { RedisObserver } from './redis-snapshot.js'
 import { formatTable, type SoakReport, summaryLine } from './report.js'
 import { type RssSeries, rssKb } from './rss.js'
 import { CACHE_WINDOW, Sampler } from './sampler.js'
 import { FAULT_KINDS, type FaultKind, planFaults } from './schedule.js'
+import { unmountSmallDiskSync } from './small-disk.js'
 import { type Member, SOAK_TIMINGS, SoakFleet } from './soak-fleet.js'
 
 export interface SoakOptions {
@@ -64,9 +65,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       .finally(() => restarting.delete(member.id))
   }
   say(`soak: seed ${seed}, ${options.durationSeconds} s, work dir ${dir}`)
+  // Whatever ends this process early (a test runner's timeout, Ctrl-C) must not leave the fleet running or the
+  // homes mounted.
+  let redisPort: number | null = null
+  const emergencyStop = () => {
+    killLeftovers(dir, redisPort)
+    for (const sidecar of fleet?.sidecars ?? []) if (sidecar.smallDisk) unmountSmallDiskSync(sidecar.home)
+  }
+  process.on('exit', emergencyStop)
   fleet = await SoakFleet.start(dir, SOAK_TIMINGS, onUnexpectedExit, say)
   const redisUrl = fleet.local.redis?.url ?? ''
-  const redisPort = fleet.local.redis?.port ?? null
+  redisPort = fleet.local.redis?.port ?? null
   const observer = new RedisObserver(redisUrl)
   const sampler = new Sampler(fleet, ledger, observer)
   const injector = new FaultInjector(fleet, sampler, ledger, say)
@@ -151,20 +160,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await samplingLoop
     observer.close()
     await fleet.stop(() => {})
-    const left = await leftoverProcesses(dir, redisPort)
+    const left = killLeftovers(dir, redisPort)
     ledger.check(
       'liveness',
       left.length === 0
         ? null
         : `processes left after the stop: ${left.map((p) => `${p.pid} ${p.cmdline.slice(0, 120)}`).join('; ')}`,
     )
-    for (const leftover of left) {
-      try {
-        process.kill(leftover.pid, 'SIGKILL')
-      } catch {
-        // Already gone.
-      }
-    }
+    process.off('exit', emergencyStop)
   }
 
   if (sampler.booksSeen.size === 0)
