@@ -455,21 +455,11 @@ export class Tracker {
     const trigger: Trigger = { kind: 'pool', at: performance.now() }
     const epoch = this.epoch
     if (this.role !== 'leader' || epoch === null) return
-    const view: PoolFacts = {
-      poolId: progress.poolId,
-      poolHeightKey: progress.poolHeightKey,
-      poolHeight: progress.poolHeight,
-      maxBundleSize: progress.maxBundleSize,
-      uploadInterval: progress.uploadInterval,
-      fetchedAt: progress.fetchedAt,
-      endpoint: progress.endpoint,
-      status: progress.status,
-      disabled: progress.disabled,
-    }
-    this.reconciler.handlePoolProgress(pool, view, trigger)
+    this.reconciler.handlePoolProgress(pool, progress, trigger)
+    // The record keeps the PoolFacts part of the answer (writePoolProgress drops the other fields).
     writePoolProgress(
       this.redis,
-      { v: POOL_PROGRESS_VERSION, chainId: pool.chainId, ...view, epoch },
+      { ...progress, v: POOL_PROGRESS_VERSION, chainId: pool.chainId, epoch },
       { expireAfterMs: this.config.maxPoolAgeSeconds * 1000 },
     ).catch((error: unknown) => {
       this.logger.warn({ pool: poolKey(pool), err: String(error) }, 'could not share pool progress')
