@@ -15,6 +15,7 @@ const optionsSchema = z.object({
   seed: z.coerce.number().int().min(0).max(0xffffffff),
   report: z.string().min(1).optional(),
   keep: z.boolean(),
+  'small-disks': z.coerce.number().int().min(0).max(6),
 })
 
 async function main(): Promise<number> {
@@ -26,6 +27,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: String(Math.floor(Math.random() * 0xffffffff)) },
       report: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'small-disks': { type: 'string', default: '1' },
     },
     strict: true,
   })
@@ -41,6 +43,7 @@ async function main(): Promise<number> {
     durationSeconds: options.duration,
     reportFile: options.report ?? path.join(os.tmpdir(), `ghostfleet-soak-${options.seed}.json`),
     keep: options.keep,
+    smallDisks: options['small-disks'],
     say: (line) => process.stdout.write(`${line}\n`),
   })
   return report.violations.length === 0 ? 0 : 1

@@ -93,13 +93,10 @@ export class FaultInjector {
         )
       }
       case 'disk-full': {
-        const sidecar = this.pickSidecar(fault)
-        if (sidecar === null || !sidecar.smallDisk)
-          return record(
-            sidecar?.id ?? '-',
-            'skipped',
-            'no small disk (needs root) or every sidecar under a fault',
-          )
+        const disks = this.fleet.sidecars.filter((s) => s.smallDisk && !this.busy.has(s.id))
+        const sidecar = disks[fault.sidecar % Math.max(1, disks.length)] ?? null
+        if (sidecar === null)
+          return record('-', 'skipped', 'no small disk (needs root) or every one under a fault')
         const bytes = await this.hold(sidecar.id, () => this.fillFor(sidecar, fault.holdMs))
         return record(sidecar.id, 'injected', `${bytes} bytes filled for ${fault.holdMs} ms`)
       }

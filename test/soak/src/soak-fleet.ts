@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import {
@@ -122,6 +122,7 @@ export class SoakFleet {
     timings: FleetTimings,
     onUnexpectedExit: UnexpectedExit,
     say: (line: string) => void,
+    smallDisks: number,
   ): Promise<SoakFleet> {
     const local = await LocalFleet.create(dir, await snapshotRuntime(dir))
     let kyve: KyveSimulator | null = null
@@ -150,7 +151,12 @@ export class SoakFleet {
       for (const id of ['tracker-a', 'tracker-b']) await fleet.startTracker(id)
       say(`trackers ${fleet.trackers.map((t) => `${t.id} ${t.http}`).join(', ')}`)
       const specs = fleet.pools.flatMap((pool) => [0, 1, 2].map((n) => ({ pool, id: `p${pool}-s${n}` })))
-      await Promise.all(specs.map((spec) => fleet.startSidecar(spec.id, spec.pool)))
+      // The last `smallDisks` sidecars get a home of their own size (see small-disk.ts).
+      await Promise.all(
+        specs.map((spec, index) =>
+          fleet.startSidecar(spec.id, spec.pool, index >= specs.length - smallDisks),
+        ),
+      )
       fleet.sidecars.sort((a, b) => a.id.localeCompare(b.id))
       say(`sidecars ${fleet.sidecars.map((s) => s.id).join(', ')}`)
       return fleet
@@ -183,11 +189,12 @@ export class SoakFleet {
   }
 
   /** `ghostfleet-sidecar init` against the pool, the config patched for fast ticks, then `start`. */
-  private async startSidecar(id: string, pool: number): Promise<void> {
+  private async startSidecar(id: string, pool: number, ownDisk: boolean): Promise<void> {
     const redis = this.need(this.local.redis)
     const producer = this.need(this.local.producer)
     const home = path.join(this.dir, `node-${id}`)
-    const smallDisk = await mountSmallDisk(home)
+    await mkdir(home, { recursive: true })
+    const smallDisk = ownDisk && (await mountSmallDisk(home))
     const configDir = path.join(this.dir, `sidecar-${id}`)
     await run(process.execPath, [
       this.local.bins.simnode,

@@ -25,6 +25,12 @@ export interface SoakOptions {
   /** Keep the work directory (homes, configs, logs) afterwards; it is always kept when there are violations. */
   keep: boolean
   say: (line: string) => void
+  /**
+   * How many sidecars (the last ones) get a small disk of their own that the disk-full fault can fill. More than
+   * one shows that the sidecar's lock check matches lock holders by inode alone: nodes on different filesystems
+   * share inode numbers, and a restarted sidecar takes its neighbours' locks for its own. @default 1
+   */
+  smallDisks?: number
 }
 
 /** Time after the last fault within which every sidecar must settle where the hysteresis puts it. */
@@ -73,7 +79,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const sidecar of fleet?.sidecars ?? []) if (sidecar.smallDisk) unmountSmallDiskSync(sidecar.home)
   }
   process.on('exit', emergencyStop)
-  fleet = await SoakFleet.start(dir, SOAK_TIMINGS, onUnexpectedExit, say)
+  fleet = await SoakFleet.start(dir, SOAK_TIMINGS, onUnexpectedExit, say, options.smallDisks ?? 1)
   const redisUrl = fleet.local.redis?.url ?? ''
   redisPort = fleet.local.redis?.port ?? null
   const observer = new RedisObserver(redisUrl)
