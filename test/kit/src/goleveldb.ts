@@ -180,7 +180,7 @@ export interface GoleveldbTool {
   del(db: string, key: string | Buffer): Promise<void>
   /** Open + close exactly as a node does; the journal errors goleveldb logged while recovering. */
   open(db: string): Promise<{ journalErrors: string[] }>
-  /** CometBFT v0.37 PruneBlocks then (states) PruneStates on goleveldb, cometbft.md §1.5 and §2.4. */
+  /** CometBFT v0.37 PruneBlocks then (states) PruneStates on goleveldb. */
   prune(home: string, o: GoleveldbPruneOptions): Promise<GoleveldbPruneResult>
   /** CompactRange(util.Range{}) of the whole store. */
   compact(db: string): Promise<GoleveldbCompactResult>

@@ -224,7 +224,7 @@ describe('goleveldb kit: prune (CometBFT v0.37 PruneBlocks + PruneStates on gole
     expect(result.compactMs).toBeUndefined()
   })
 
-  it('leaves exactly the block store keys of cometbft.md §1.5', async () => {
+  it('leaves exactly the block store keys CometBFT PruneBlocks leaves', async () => {
     const db = stores(home).blocks
     const d = await gl.digest(db)
     expect(d.blockStore).toEqual({ base: until, height: blocks })
@@ -260,7 +260,7 @@ describe('goleveldb kit: prune (CometBFT v0.37 PruneBlocks + PruneStates on gole
     expect(bh.at(-1)).toBe(blocks)
   })
 
-  it('leaves exactly the state keys of cometbft.md §2.4', async () => {
+  it('leaves exactly the state keys CometBFT PruneStates leaves', async () => {
     const db = stores(home).state
     const d = await gl.digest(db)
     // validatorsKey: 1802 (kept target) + until..blocks+2; consensusParamsKey: 1401 + until..blocks+1.

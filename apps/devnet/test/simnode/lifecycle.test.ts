@@ -64,7 +64,7 @@ describe('process lifecycle and restarts', () => {
     let node = await fleet.start(h, ['--producer', '--block-time', '100'])
     await waitForHeight(node, 25)
     const block20 = (await rpcGet(node.rpcPort, '/block?height=20')).body.result
-    // Like goleveldb, the running node holds flock(2) on LOCK (the check cometbft.md §6 recommends).
+    // Like goleveldb, the running node holds flock(2) on LOCK (what the sidecar checks before touching a home).
     const flockCheck = () => runProcess('flock', ['-n', `${h.home}/data/blockstore.db/LOCK`, 'true'])
     expect((await flockCheck()).code).not.toBe(0)
     expect(await node.stop()).toBe(0)

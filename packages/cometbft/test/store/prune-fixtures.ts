@@ -201,8 +201,7 @@ function heightOf(key: string, prefix: string): number | null {
 /**
  * What the pruner leaves of `before` (its module comment), computed from the key names alone: blocks with a meta
  * and state entries at heights in [base, H) go, except the state keep sets given by the test. With `base` = the
- * lowest height in the store this is also CometBFT's PruneBlocks(H) + PruneStates(base, H) (cometbft.md §1.5,
- * §2.4); with a higher `base` it is CometBFT's result on a store whose older heights are already gone.
+ * lowest height in the store this is also CometBFT's PruneBlocks(H) + PruneStates(base, H); with a higher `base` it is CometBFT's result on a store whose older heights are already gone.
  */
 export function expectedAfterPrune(
   before: Snapshot,

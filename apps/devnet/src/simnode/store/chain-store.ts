@@ -1,6 +1,6 @@
 /**
  * The simulated node's block store and state store: `<dataDir>/blockstore.db` and `<dataDir>/state.db` with the
- * exact keys and values CometBFT v0.37 writes (cometbft.md §1, §2), so the pruner, goleveldb and real tooling
+ * exact keys and values CometBFT v0.37 writes, so the pruner, goleveldb and real tooling
  * see what a real node leaves on disk.
  *
  * This is the store of a *simulated* node only: on a writable open it repairs an interrupted append by truncating
