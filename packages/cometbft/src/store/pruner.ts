@@ -330,6 +330,13 @@ export async function pruneHome(options: PruneOptions): Promise<PruneResult> {
     progress('flush', 0, 2)
     await flushToTables(blocks.db, blockPath)
     blocks.unflushed = false
+    if (!options.forceCompact) {
+      // Closed as soon as it is flushed: C++ LevelDB starts compacting a goleveldb-written store the moment it
+      // opens it (its level sizes are 10× smaller than goleveldb's), and on a large store that work does not run
+      // out; it costs CPU for as long as the database is open (bench/prune.bench.mjs).
+      opened.splice(opened.indexOf(blocks), 1)
+      await blocks.db.close()
+    }
     if (prunableStates !== null) {
       states.unflushed = true
       await deleteStates(states.db, prunableStates, {

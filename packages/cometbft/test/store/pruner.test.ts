@@ -205,6 +205,41 @@ describe('pruneHome on a goleveldb-written home', () => {
     expect(keysOf(after)).toEqual(expectedAfterPrune(before, 1, 250, result.kept))
   })
 
+  it('reads block metas of any protobuf shape as the reference decoder does (field order, a repeated field)', async () => {
+    const { home, dataDir } = await smallHome('home')
+    const blocks = path.join(dataDir, 'blockstore.db')
+    const hashKey = (hash: Uint8Array) => `BH:${Buffer.from(hash).toString('hex')}`
+    // H:10 with the header before block_id: the same ids.
+    const meta10 = (await tool.get(blocks, 'H:10')) as Buffer
+    const idEnd = 2 + (meta10[1] as number)
+    expect(meta10[0]).toBe(0x0a)
+    expect((meta10[1] as number) < 0x80).toBe(true)
+    const reordered = Buffer.concat([meta10.subarray(idEnd), meta10.subarray(0, idEnd)])
+    expect(decodeBlockMetaIds(reordered)).toEqual(decodeBlockMetaIds(meta10))
+    await tool.put(blocks, 'H:10', reordered)
+    // H:20 with a second block_id after the header: protobuf's last occurrence wins, here another hash.
+    const meta20 = (await tool.get(blocks, 'H:20')) as Buffer
+    const other = Buffer.alloc(32, 0xab)
+    const repeated = Buffer.concat([
+      meta20,
+      Buffer.from([0x0a, 38, 0x0a, 32]),
+      other,
+      Buffer.from([0x12, 2, 0x08, 2]),
+    ])
+    expect(Buffer.from(decodeBlockMetaIds(repeated).hash)).toEqual(other)
+    await tool.put(blocks, 'H:20', repeated)
+    await tool.put(blocks, hashKey(other), Buffer.from('20'))
+
+    await pruneHome({ home, untilHeight: 100, statePruning: false })
+    const after = await goleveldbSnapshot(tool, dataDir, tmp.path)
+    expect(after.blocks.has('H:10')).toBe(false)
+    expect(after.blocks.has(hashKey(decodeBlockMetaIds(meta10).hash))).toBe(false)
+    expect(after.blocks.has('H:20')).toBe(false)
+    expect(after.blocks.has(hashKey(other))).toBe(false)
+    // The hash the meta no longer names is not the pruner's to find (CometBFT would leave it too).
+    expect(after.blocks.has(hashKey(decodeBlockMetaIds(meta20).hash))).toBe(true)
+  })
+
   it('--force-compact: goleveldb reads the same, and the bytes reported are what is on disk after closing', async () => {
     const { home, dataDir } = await smallHome('home')
     const plain = await smallHome('plain')
