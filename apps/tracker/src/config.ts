@@ -6,7 +6,7 @@
  * what was wrong (never a secret), and nothing starts.
  */
 import { readFile } from 'node:fs/promises'
-import { CoordinationError, type FleetKey, fleetKeyFromEnv, REDIS_URL_ENV } from '@ghostfleet/coordination'
+import { CoordinationError, FLEET_KEY_ENV, FleetKey, REDIS_URL_ENV } from '@ghostfleet/coordination'
 import {
   ConfigError,
   parseWith,
@@ -14,8 +14,8 @@ import {
   type TrackerConfig,
   trackerConfigSchema,
 } from '@ghostfleet/core'
+import { type ConsulSettings, consulSettingsFrom } from '@ghostfleet/discovery'
 import { parse as parseToml, TomlError } from 'smol-toml'
-import { type ConsulSettings, consulSettingsFrom } from './consul-discovery.js'
 import { ConfigFileError, UsageError } from './errors.js'
 import type { TrackerTiming } from './timing.js'
 import { defaultTrackerId } from './tracker.js'
@@ -27,7 +27,7 @@ export interface ConfigSources {
   redisUrl?: string
   /** `--listen`. */
   listen?: string
-  env?: NodeJS.ProcessEnv
+  env: NodeJS.ProcessEnv
 }
 
 /**
@@ -35,7 +35,7 @@ export interface ConfigSources {
  * @throws ValidationError (from `@ghostfleet/core`) naming every invalid key.
  */
 export async function loadTrackerConfig(sources: ConfigSources): Promise<TrackerConfig> {
-  const env = sources.env ?? process.env
+  const { env } = sources
   let raw: Record<string, unknown> = {}
   if (sources.file !== undefined) {
     let text: string
@@ -89,9 +89,48 @@ export interface StartFlags {
   consul?: string
 }
 
+type PoolOverride = TrackerConfig['pools'][number]
+
+/** The config (file, environment and flags) as the tracker's parts take it: every duration in ms. */
+export interface ResolvedTrackerConfig {
+  redisUrl: string
+  listen: string
+  pollIntervalMs: number
+  /** Leader lease; a standby takes over at most this long after the leader dies. */
+  leaseTtlMs: number
+  /** A pool height older than this is not used for pruning decisions. */
+  maxPoolAgeMs: number
+  defaults: { maxUnavailable: number; pruningIntervalMs: number; margin: number }
+  pools: Array<Omit<PoolOverride, 'pruningIntervalHours'> & { pruningIntervalMs?: number }>
+  chains: TrackerConfig['chains']
+}
+
+const SECOND_MS = 1_000
+const HOUR_MS = 3_600_000
+
+/** The one place the file's seconds and hours become milliseconds. */
+export function resolveTrackerConfig(config: TrackerConfig): ResolvedTrackerConfig {
+  const { pollIntervalSeconds, maxPoolAgeSeconds, defaults, pools, ...rest } = config
+  return {
+    ...rest,
+    pollIntervalMs: pollIntervalSeconds * SECOND_MS,
+    maxPoolAgeMs: maxPoolAgeSeconds * SECOND_MS,
+    defaults: {
+      maxUnavailable: defaults.maxUnavailable,
+      pruningIntervalMs: defaults.pruningIntervalHours * HOUR_MS,
+      margin: defaults.margin,
+    },
+    pools: pools.map(({ pruningIntervalHours, ...pool }) =>
+      pruningIntervalHours === undefined
+        ? pool
+        : { ...pool, pruningIntervalMs: pruningIntervalHours * HOUR_MS },
+    ),
+  }
+}
+
 /** Everything `Tracker.start` takes besides the logger. */
 export interface TrackerSettings {
-  config: TrackerConfig
+  config: ResolvedTrackerConfig
   id: string
   /** Signs desired states; null: unsigned. */
   fleetKey: FleetKey | null
@@ -119,15 +158,22 @@ export async function resolveTrackerSettings(
   if (flags.refreshSeconds !== undefined) {
     // Bounded like every config duration.
     const seconds = parseWith(refreshSecondsSchema(), flags.refreshSeconds, '--refresh-seconds')
-    timing.refreshIntervalMs = Math.round(seconds * 1000)
+    timing.refreshIntervalMs = Math.round(seconds * SECOND_MS)
   }
   const consul = consulSettingsFrom(flags.consul, env)
   let fleetKey: FleetKey | null
   try {
-    fleetKey = fleetKeyFromEnv(env)
+    const keyText = env[FLEET_KEY_ENV]
+    fleetKey = keyText === undefined ? null : FleetKey.parse(keyText, FLEET_KEY_ENV)
   } catch (error) {
     if (error instanceof CoordinationError) throw new ConfigError(error.message)
     throw error
   }
-  return { config, id: flags.id ?? defaultTrackerId(), fleetKey, consul, timing }
+  return {
+    config: resolveTrackerConfig(config),
+    id: flags.id ?? defaultTrackerId(),
+    fleetKey,
+    consul,
+    timing,
+  }
 }

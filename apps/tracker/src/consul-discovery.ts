@@ -10,32 +10,18 @@ import { hostname } from 'node:os'
 import {
   ConsulRegistration,
   type ConsulSettings,
-  ConsulSettingsError,
   type DiscoveryLogger,
   listSidecarsFromConsul,
-  consulSettingsFrom as parseConsulSettings,
   reconcile,
 } from '@ghostfleet/discovery'
 import type { Logger } from '@ghostfleet/telemetry'
-import { UsageError } from './errors.js'
 
-export { CONSUL_TOKEN_ENV, CONSUL_URL_ENV, type ConsulSettings } from '@ghostfleet/discovery'
-
-/**
- * The shared parser from @ghostfleet/discovery, with its error turned into the tracker's usage error (exit 2).
- * @throws UsageError naming the flag or variable and what was wrong.
- */
-export function consulSettingsFrom(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): ConsulSettings | null {
-  try {
-    return parseConsulSettings(flag, env)
-  } catch (error) {
-    if (error instanceof ConsulSettingsError) throw new UsageError(error.message)
-    throw error
-  }
-}
+export {
+  CONSUL_TOKEN_ENV,
+  CONSUL_URL_ENV,
+  type ConsulSettings,
+  consulSettingsFrom,
+} from '@ghostfleet/discovery'
 
 /** What the fleet API shows under `tracker.discovery`. */
 export interface DiscoveryView {

@@ -5,9 +5,11 @@
  * one leads.
  *
  * ```ts
- * import { loadTrackerConfig, Tracker } from '@ghostfleet/tracker'
+ * import { loadTrackerConfig, resolveTrackerConfig, Tracker } from '@ghostfleet/tracker'
  *
- * const config = await loadTrackerConfig({ file: '/etc/ghostfleet/tracker.toml', redisUrl: 'redis://127.0.0.1:6379' })
+ * const config = resolveTrackerConfig(
+ *   await loadTrackerConfig({ file: '/etc/ghostfleet/tracker.toml', redisUrl: 'redis://127.0.0.1:6379', env: process.env }),
+ * )
  * const tracker = await Tracker.start({ config, id: 'tracker-a' })
  * console.log(tracker.url, tracker.currentRole()) // http://127.0.0.1:26680 standby → leader once elected
  * await tracker.stop() // releases the lease: a standby takes over at once
@@ -28,7 +30,12 @@ export {
   type PruneCommand,
   type SwitchCommand,
 } from './commands.js'
-export { type ConfigSources, loadTrackerConfig } from './config.js'
+export {
+  type ConfigSources,
+  loadTrackerConfig,
+  type ResolvedTrackerConfig,
+  resolveTrackerConfig,
+} from './config.js'
 export {
   CONSUL_TOKEN_ENV,
   CONSUL_URL_ENV,

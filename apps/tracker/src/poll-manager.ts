@@ -2,9 +2,9 @@
  * The pollers of the leader: one per pool that at least one sidecar serves, however many serve it. Pools come
  * and go with their sidecars; a standby polls nothing.
  */
-import type { TrackerConfig } from '@ghostfleet/core'
 import { ClientClosedError, type PoolProgress } from '@ghostfleet/kyve'
 import type { Logger } from '@ghostfleet/telemetry'
+import type { ResolvedTrackerConfig } from './config.js'
 import type { KyveClients } from './kyve-clients.js'
 import type { TrackerMetrics } from './metrics.js'
 import { PoolPoller } from './pool-poller.js'
@@ -12,7 +12,7 @@ import { type PoolRef, poolKey } from './pool-ref.js'
 import { resolvePoolSettings } from './pool-settings.js'
 
 export interface PollManagerOptions {
-  config: TrackerConfig
+  config: ResolvedTrackerConfig
   clients: KyveClients
   metrics: TrackerMetrics
   logger: Logger
@@ -58,7 +58,7 @@ export class PollManager {
     const poller = new PoolPoller({
       pool,
       client,
-      intervalMs: config.pollIntervalSeconds * 1000,
+      intervalMs: config.pollIntervalMs,
       ...(firstPollAt === undefined ? {} : { firstPollAt }),
       onProgress: (progress) => {
         metrics.poll(pool.chainId, pool.poolId, 'ok')

@@ -2,7 +2,8 @@
  * The settings that apply to one pool: `[defaults]`, then the pool's `[[pools]]` entry, then `[chains]` for the
  * KYVE endpoints. Pools without an entry get the defaults: the tracker follows every pool a sidecar reports.
  */
-import type { Thresholds, TrackerConfig } from '@ghostfleet/core'
+import type { Thresholds } from '@ghostfleet/core'
+import type { ResolvedTrackerConfig } from './config.js'
 import type { PoolRef } from './pool-ref.js'
 
 export interface PoolSettings {
@@ -21,14 +22,12 @@ export interface PoolSettings {
   endpoints: readonly string[] | undefined
 }
 
-const HOUR_MS = 3_600_000
-
-export function resolvePoolSettings(config: TrackerConfig, pool: PoolRef): PoolSettings {
+export function resolvePoolSettings(config: ResolvedTrackerConfig, pool: PoolRef): PoolSettings {
   const entry = config.pools.find((p) => p.chainId === pool.chainId && p.poolId === pool.poolId)
   const chainEndpoints = config.chains[pool.chainId]
   return {
     maxUnavailable: entry?.maxUnavailable ?? config.defaults.maxUnavailable,
-    pruningIntervalMs: (entry?.pruningIntervalHours ?? config.defaults.pruningIntervalHours) * HOUR_MS,
+    pruningIntervalMs: entry?.pruningIntervalMs ?? config.defaults.pruningIntervalMs,
     margin: config.defaults.margin,
     thresholdOverrides: { ...(entry?.thresholds ?? {}) },
     endpoints: entry?.endpoints ?? chainEndpoints,

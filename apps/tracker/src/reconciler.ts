@@ -19,11 +19,12 @@
  */
 
 import type { FleetReports } from '@ghostfleet/coordination'
-import type { DesiredState, SidecarReport, TrackerConfig } from '@ghostfleet/core'
+import type { DesiredState, SidecarReport } from '@ghostfleet/core'
 import type { PoolFacts } from '@ghostfleet/kyve'
 import type { Logger } from '@ghostfleet/telemetry'
 import { budgetActivity, planBudget } from './budget.js'
 import { advanceCommand, appliedAtLeast, type Command, describeCommand } from './commands.js'
+import type { ResolvedTrackerConfig } from './config.js'
 import { contentOf, type DesiredContent } from './desired-content.js'
 import type { DesiredStateWriter, Trigger } from './desired-writer.js'
 import type { OrphanSidecar, PoolEntry, SidecarEntry } from './fleet-state.js'
@@ -43,7 +44,7 @@ import {
 import { retryDelay, type TrackerTiming } from './timing.js'
 
 export interface ReconcilerOptions {
-  config: TrackerConfig
+  config: ResolvedTrackerConfig
   timing: TrackerTiming
   writer: DesiredStateWriter
   metrics: TrackerMetrics
@@ -447,7 +448,7 @@ export class Reconciler {
           poolThresholds: pool.thresholds,
           settings: pool.settings,
           now,
-          maxPoolAgeMs: this.options.config.maxPoolAgeSeconds * 1000,
+          maxPoolAgeMs: this.options.config.maxPoolAgeMs,
           switchRetryAt: entry.switchRetryAt,
           pruneRetryAt: entry.pruneRetryAt,
           pruneDoneAt: entry.pruneDoneAt,
@@ -533,7 +534,7 @@ export class Reconciler {
     if (pool.unavailable.size >= pool.settings.maxUnavailable) return
     const progress = pool.progress
     if (progress === null) return
-    const stale = now - progress.fetchedAt > this.options.config.maxPoolAgeSeconds * 1000
+    const stale = now - progress.fetchedAt > this.options.config.maxPoolAgeMs
     const candidates: Array<{ id: string; want: Want }> = []
     for (const id of pool.wanting) {
       const want = this.sidecars.get(id)?.assessment?.want

@@ -10,8 +10,9 @@ import {
   readDesiredState,
   readPoolProgress,
 } from '@ghostfleet/coordination'
-import type { DesiredState, MemberActivity, SidecarReport, TrackerConfig } from '@ghostfleet/core'
+import type { DesiredState, MemberActivity, SidecarReport } from '@ghostfleet/core'
 import type { PoolFacts } from '@ghostfleet/kyve'
+import type { ResolvedTrackerConfig } from './config.js'
 import { type PoolView, reportedSidecarView, type SidecarView } from './fleet-view.js'
 import { poolKey } from './pool-ref.js'
 import { resolvePoolSettings } from './pool-settings.js'
@@ -36,7 +37,7 @@ async function inBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>)
 
 export async function standbyFleet(
   redis: RedisClient,
-  config: TrackerConfig,
+  config: ResolvedTrackerConfig,
   now: number,
 ): Promise<StandbyFleet> {
   const fleet = await loadAllReports(redis)
@@ -64,7 +65,7 @@ export async function standbyFleet(
     }
     progress.set(poolKey(first), record)
   })
-  const maxPoolAgeMs = config.maxPoolAgeSeconds * 1000
+  const { maxPoolAgeMs } = config
   const pools: PoolView[] = [...byPool.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([key, members]) => {

@@ -36,7 +36,7 @@ export async function runStart(flags: StartFlags): Promise<ExitCode> {
           url: tracker.url,
           signing: settings.fleetKey !== null,
           consul: settings.consul?.url ?? null,
-          pollIntervalSeconds: settings.config.pollIntervalSeconds,
+          pollIntervalSeconds: settings.config.pollIntervalMs / 1000,
         },
         'tracker started',
       )

@@ -30,7 +30,7 @@ import {
   waitForReady,
   writePoolProgress,
 } from '@ghostfleet/coordination'
-import { pause, type TrackerConfig } from '@ghostfleet/core'
+import { pause } from '@ghostfleet/core'
 import type { PoolFacts, PoolProgress } from '@ghostfleet/kyve'
 import {
   createLogger,
@@ -39,6 +39,7 @@ import {
   type StartedHttpServer,
   startHttpServer,
 } from '@ghostfleet/telemetry'
+import type { ResolvedTrackerConfig } from './config.js'
 import { ConsulMonitor, type ConsulSettings, NO_DISCOVERY } from './consul-discovery.js'
 import { DesiredStateWriter, type Trigger } from './desired-writer.js'
 import { EpochFloor } from './epoch-floor.js'
@@ -61,7 +62,7 @@ export interface TrackerRegistration {
 }
 
 export interface TrackerOptions {
-  config: TrackerConfig
+  config: ResolvedTrackerConfig
   /** This tracker's name: lease holder and consumer name. 1–64 of `A–Z a–z 0–9 . _ -`. @default `<host>-<pid>` */
   id?: string
   logger?: Logger
@@ -93,7 +94,7 @@ export class Tracker {
   readonly id: string
   readonly metrics: TrackerMetrics
   private readonly options: TrackerOptions
-  private readonly config: TrackerConfig
+  private readonly config: ResolvedTrackerConfig
   private readonly timing: TrackerTiming
   private readonly logger: Logger
   private readonly redis: RedisClient
@@ -143,7 +144,7 @@ export class Tracker {
               reconciler: this.reconciler,
               written: (id) => this.writer.written(id),
               now: Date.now(),
-              maxPoolAgeMs: this.config.maxPoolAgeSeconds * 1000,
+              maxPoolAgeMs: this.config.maxPoolAgeMs,
             })
           : [],
       isLeader: () => this.role === 'leader',
@@ -175,8 +176,8 @@ export class Tracker {
       expireAfterMs: desiredStateExpiryMs(this.timing),
     })
     this.clients = new KyveClients({
-      deadlineMs: Math.max(1000, Math.min(30_000, this.config.pollIntervalSeconds * 1000)),
-      requestTimeoutMs: Math.max(500, Math.min(5_000, this.config.pollIntervalSeconds * 1000)),
+      deadlineMs: Math.max(1000, Math.min(30_000, this.config.pollIntervalMs)),
+      requestTimeoutMs: Math.max(500, Math.min(5_000, this.config.pollIntervalMs)),
       onRequest: (chainId, event) => this.metrics.kyveRequest(chainId, event),
     })
     this.polls = new PollManager({
@@ -195,8 +196,7 @@ export class Tracker {
       logger,
       onPoolAdded: (pool) => {
         const seeded = this.seeded.get(pool.key)
-        const firstPollAt =
-          seeded === undefined ? undefined : seeded.fetchedAt + this.config.pollIntervalSeconds * 1000
+        const firstPollAt = seeded === undefined ? undefined : seeded.fetchedAt + this.config.pollIntervalMs
         this.polls.ensure(pool.ref, firstPollAt)
       },
       onPoolRemoved: (pool) => this.polls.remove(pool.ref),
@@ -218,7 +218,7 @@ export class Tracker {
         ? null
         : new ConsulMonitor({
             ...options.consul,
-            intervalMs: Math.max(100, Math.round(this.config.pollIntervalSeconds * 1000)),
+            intervalMs: Math.max(100, Math.round(this.config.pollIntervalMs)),
             reportingIds: async () =>
               (await this.fleet()).sidecars.filter((s) => !s.silent).map((s) => s.sidecarId),
             logger,
@@ -437,7 +437,7 @@ export class Tracker {
       [...pools.entries()].map(async ([key, pool]) => {
         try {
           const record = await readPoolProgress(this.redis, pool.chainId, pool.poolId)
-          if (record !== null && now - record.fetchedAt <= this.config.maxPoolAgeSeconds * 1000) {
+          if (record !== null && now - record.fetchedAt <= this.config.maxPoolAgeMs) {
             result.set(key, record)
           }
         } catch (error) {
@@ -460,7 +460,7 @@ export class Tracker {
     writePoolProgress(
       this.redis,
       { ...progress, v: POOL_PROGRESS_VERSION, chainId: pool.chainId, epoch },
-      { expireAfterMs: this.config.maxPoolAgeSeconds * 1000 },
+      { expireAfterMs: this.config.maxPoolAgeMs },
     ).catch((error: unknown) => {
       this.logger.warn({ pool: poolKey(pool), err: String(error) }, 'could not share pool progress')
     })
@@ -500,7 +500,7 @@ export class Tracker {
         reconciler: this.reconciler,
         written: (id: string) => this.writer.written(id),
         now,
-        maxPoolAgeMs: this.config.maxPoolAgeSeconds * 1000,
+        maxPoolAgeMs: this.config.maxPoolAgeMs,
       }
       return {
         tracker: this.header(now, [...this.reconciler.orphans.keys()]),
@@ -521,7 +521,7 @@ export class Tracker {
           reconciler: this.reconciler,
           written: (id) => this.writer.written(id),
           now: Date.now(),
-          maxPoolAgeMs: this.config.maxPoolAgeSeconds * 1000,
+          maxPoolAgeMs: this.config.maxPoolAgeMs,
         },
         entry,
       )

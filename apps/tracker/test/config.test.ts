@@ -3,7 +3,12 @@ import path from 'node:path'
 import { ValidationError } from '@ghostfleet/core'
 import { type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigFileError, loadTrackerConfig, resolvePoolSettings } from '../src/index.js'
+import {
+  ConfigFileError,
+  loadTrackerConfig,
+  resolvePoolSettings,
+  resolveTrackerConfig,
+} from '../src/index.js'
 
 describe('loadTrackerConfig', () => {
   let dir: TempDir
@@ -57,14 +62,16 @@ describe('loadTrackerConfig', () => {
     })
     expect(fromFlags).toMatchObject({ redisUrl: 'redis://flag:6379', listen: '0.0.0.0:9000' })
 
-    expect(resolvePoolSettings(fromFile, { chainId: 'kyve-1', poolId: 1 })).toEqual({
+    expect(resolvePoolSettings(resolveTrackerConfig(fromFile), { chainId: 'kyve-1', poolId: 1 })).toEqual({
       maxUnavailable: 1,
       pruningIntervalMs: 6 * 3_600_000,
       margin: 1,
       thresholdOverrides: { heightDifferenceMax: 5000 },
       endpoints: undefined,
     })
-    expect(resolvePoolSettings(fromFile, { chainId: 'kaon-1', poolId: 9 })).toMatchObject({
+    expect(
+      resolvePoolSettings(resolveTrackerConfig(fromFile), { chainId: 'kaon-1', poolId: 9 }),
+    ).toMatchObject({
       maxUnavailable: 2,
       pruningIntervalMs: 24 * 3_600_000,
       endpoints: ['https://kaon.example'],
@@ -97,11 +104,11 @@ describe('loadTrackerConfig', () => {
   })
 
   it('reports unreadable files and TOML syntax errors with the position', async () => {
-    await expect(loadTrackerConfig({ file: path.join(dir.path, 'absent.toml') })).rejects.toThrow(
+    await expect(loadTrackerConfig({ file: path.join(dir.path, 'absent.toml'), env: {} })).rejects.toThrow(
       /absent\.toml: cannot read the config file \(ENOENT\)/,
     )
     const broken = await file('broken.toml', 'redisUrl = "redis://x:1"\n[defaults\n')
-    const error = await loadTrackerConfig({ file: broken }).catch((e: unknown) => e)
+    const error = await loadTrackerConfig({ file: broken, env: {} }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ConfigFileError)
     expect((error as Error).message).toMatch(
       new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:\\d+: not valid TOML`),

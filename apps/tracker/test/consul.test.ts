@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { ConsulRegistration, sidecarTags } from '@ghostfleet/discovery'
+import { ConsulRegistration, ConsulSettingsError, sidecarTags } from '@ghostfleet/discovery'
 import {
   eventually,
   type FakeConsul,
@@ -11,7 +11,7 @@ import {
   type TestProcess,
 } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { consulSettingsFrom, fleetViewSchema, type Tracker, UsageError } from '../src/index.js'
+import { consulSettingsFrom, fleetViewSchema, type Tracker } from '../src/index.js'
 import {
   startTestFleet,
   startTestTracker,
@@ -178,7 +178,7 @@ describe('Consul settings from flags and environment', () => {
   })
 
   it('rejects a malformed URL or token naming where it came from', () => {
-    expect(() => consulSettingsFrom('consul:8500', {})).toThrow(UsageError)
+    expect(() => consulSettingsFrom('consul:8500', {})).toThrow(ConsulSettingsError)
     expect(() => consulSettingsFrom('consul:8500', {})).toThrow(
       /--consul "consul:8500": expected .*host:port/,
     )

@@ -1,4 +1,4 @@
-import type { SidecarReport, TrackerConfig } from '@ghostfleet/core'
+import type { SidecarReport } from '@ghostfleet/core'
 import { parseWith, trackerConfigSchema } from '@ghostfleet/core'
 import type { PoolFacts } from '@ghostfleet/kyve'
 import { describe, expect, it } from 'vitest'
@@ -12,6 +12,7 @@ import {
   planBudget,
   poolThresholds,
   resolvePoolSettings,
+  resolveTrackerConfig,
   type Want,
 } from '../src/index.js'
 
@@ -20,10 +21,12 @@ const HOUR = 3_600_000
 const TIMING = { commandAckTimeoutMs: 60_000, commandSettleTimeoutMs: 120_000 }
 const THRESHOLDS = { heightDifferenceMax: 100, heightDifferenceMin: 50, keepRecent: 150 }
 
-const config: TrackerConfig = parseWith(
-  trackerConfigSchema,
-  { redisUrl: 'redis://127.0.0.1:6379', defaults: { margin: 2, pruningIntervalHours: 24 } },
-  'test',
+const config = resolveTrackerConfig(
+  parseWith(
+    trackerConfigSchema,
+    { redisUrl: 'redis://127.0.0.1:6379', defaults: { margin: 2, pruningIntervalHours: 24 } },
+    'test',
+  ),
 )
 
 function report(overrides: Partial<SidecarReport> = {}): SidecarReport {

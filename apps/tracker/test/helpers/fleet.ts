@@ -1,11 +1,17 @@
 /** A private Redis, a simulated KYVE API and tracker configs for the tracker tests. */
 
 import { closeRedis, createRedis, type RedisClient, waitForReady } from '@ghostfleet/coordination'
-import { parseWith, type TrackerConfig, type TrackerConfigInput, trackerConfigSchema } from '@ghostfleet/core'
+import { parseWith, type TrackerConfigInput, trackerConfigSchema } from '@ghostfleet/core'
 import { type KyvePoolOptions, type KyveSimulator, startKyveSimulator } from '@ghostfleet/devnet'
 import { createLogger, type Logger } from '@ghostfleet/telemetry'
 import { eventually, startRedis, type TestRedis } from '@ghostfleet/testkit'
-import { Tracker, type TrackerOptions, type TrackerTiming } from '../../src/index.js'
+import {
+  type ResolvedTrackerConfig,
+  resolveTrackerConfig,
+  Tracker,
+  type TrackerOptions,
+  type TrackerTiming,
+} from '../../src/index.js'
 
 /** Timings for tests: short report intervals, quick timeouts. No test waits for them by sleeping. */
 export const FAST_TIMING: Partial<TrackerTiming> = {
@@ -51,8 +57,11 @@ export async function startTestFleet(pools: KyvePoolOptions[]): Promise<TestFlee
 }
 
 /** A tracker config pointing at the fleet's Redis and KYVE simulator. */
-export function trackerConfig(fleet: TestFleet, overrides: Partial<TrackerConfigInput> = {}): TrackerConfig {
-  return parseWith(
+export function trackerConfig(
+  fleet: TestFleet,
+  overrides: Partial<TrackerConfigInput> = {},
+): ResolvedTrackerConfig {
+  const config = parseWith(
     trackerConfigSchema,
     {
       redisUrl: fleet.redis.url,
@@ -65,6 +74,7 @@ export function trackerConfig(fleet: TestFleet, overrides: Partial<TrackerConfig
     },
     'test tracker config',
   )
+  return resolveTrackerConfig(config)
 }
 
 export function testLogger(name: string): Logger {
@@ -72,7 +82,7 @@ export function testLogger(name: string): Logger {
 }
 
 export async function startTestTracker(
-  config: TrackerConfig,
+  config: ResolvedTrackerConfig,
   options: Partial<TrackerOptions> = {},
 ): Promise<Tracker> {
   return await Tracker.start({
