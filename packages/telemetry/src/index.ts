@@ -1,7 +1,8 @@
 /**
  * What sidecar and tracker share to be observable: a pino logger factory (JSON lines, pretty on a TTY),
  * prom-client registry helpers that enforce the `ghostfleet_*` naming rules, and an express server with
- * `/livez`, `/readyz`, `/metrics`, JSON 404s and JSON errors.
+ * `/livez`, `/readyz`, `/metrics`, JSON 404s and JSON errors; and `LiveFrame`, a table that redraws in place on a
+ * terminal and appends plain lines elsewhere.
  *
  * ```ts
  * const logger = createLogger({ name: 'ghostfleet-sidecar', ...logLevelFrom({ env: process.env }) })
@@ -42,6 +43,7 @@ export {
   type StartHttpServerOptions,
   startHttpServer,
 } from './http-server.js'
+export { LiveFrame, type LiveFrameOptions, rowsOf } from './live-frame.js'
 export {
   createLogger,
   LOG_LEVEL_ENV,

@@ -97,6 +97,8 @@ export class LocalFleet {
   redis: TestRedis | null = null
   kyve: KyveSimulator | null = null
   producer: ProducerInfo | null = null
+  /** Set by {@link stop}: a start still under way then spawns nothing more. */
+  private stopping = false
 
   private constructor(
     readonly dir: string,
@@ -258,6 +260,15 @@ export class LocalFleet {
     return info
   }
 
+  /**
+   * SIGKILLs every process still running, synchronously (a parent's `exit` handler: it cannot wait for
+   * {@link stop}). Redis and the KYVE API, which {@link stop} ends, are left to it.
+   */
+  killNow(): void {
+    this.stopping = true
+    for (const p of this.processes) p.killNow()
+  }
+
   logFile(name: string): string {
     return path.join(this.logs, `${name}.log`)
   }
@@ -267,6 +278,7 @@ export class LocalFleet {
    * trackers and the producer, the KYVE API, Redis. Idempotent.
    */
   async stop(say: (line: string) => void = () => {}): Promise<void> {
+    this.stopping = true
     const sidecars = this.processes.filter((p) => this.sidecars.some((s) => s.process === p))
     const others = this.processes.filter((p) => !sidecars.includes(p))
     await Promise.all(sidecars.map(async (p) => say(`${p.name}: exit ${await p.stop(30_000)}`)))
@@ -281,6 +293,7 @@ export class LocalFleet {
    * sidecar killed with SIGKILL cannot leave its node behind at {@link stop}.
    */
   private spawn(name: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
+    if (this.stopping) throw new Error(`LocalFleet: stopping, ${name} is not started`)
     const proc = new ManagedProcess(name, process.execPath, args, this.logFile(name), env, { group: true })
     this.processes.push(proc)
     return proc

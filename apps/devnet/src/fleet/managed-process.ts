@@ -82,6 +82,14 @@ export class ManagedProcess {
     }
   }
 
+  /**
+   * SIGKILLs the process (its group and its children's groups for a group leader) at once, synchronously: the
+   * last resort of a parent that is exiting and cannot wait for {@link stop}.
+   */
+  killNow(): void {
+    if (!this.exited) this.killHard()
+  }
+
   private killHard(): void {
     if (this.group) this.killGroup()
     else this.child.kill('SIGKILL')

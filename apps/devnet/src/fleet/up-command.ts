@@ -43,6 +43,7 @@ export function upCommand(): Command {
           scenario: { pauseSeconds: flags.pauseSeconds as number, runSeconds: flags.runSeconds as number },
           print: (text) => process.stdout.write(text),
           redraw: process.stdout.isTTY === true,
+          columns: () => process.stdout.columns,
         })
       } catch (error) {
         process.stderr.write(`ghostfleet-devnet up: ${(error as Error).message}\n`)

@@ -2,11 +2,14 @@ import { execFile } from 'node:child_process'
 import { mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { LiveFrame } from '@ghostfleet/telemetry'
 import { requireRedisServer } from '@ghostfleet/testkit'
 import { type DemoScenario, scenarioPhase } from './demo-scenario.js'
 import type { FleetBinaries } from './fleet-layout.js'
 import { FLEET_POOL_ID, FLEET_THRESHOLDS, LocalFleet } from './local-fleet.js'
+import { watchStopTriggers } from './stop-triggers.js'
 
 const run = promisify(execFile)
 
@@ -25,8 +28,10 @@ export interface UpOptions {
   scenario: DemoScenario
   /** Where the live table and progress go. */
   print: (text: string) => void
-  /** Clear the screen before each table (a TTY). */
+  /** Redraw the table in place (a TTY) rather than append it. */
   redraw: boolean
+  /** The terminal's width (for the redraw). */
+  columns?: () => number | undefined
 }
 
 /*
@@ -36,54 +41,79 @@ export interface UpOptions {
 const BUNDLE_EVERY_MS = 50
 /** A prune is due every 20 s of ghost mode (the fleet default is 24 h). */
 const PRUNING_INTERVAL_HOURS = 20 / 3600
+/** How often the table is refreshed. */
+const TABLE_EVERY_MS = 2000
 
 /**
  * Starts the whole local fleet — a private redis-server, a producer node, the simulated KYVE API, a tracker and
  * N sidecars each supervising a follower node — drives the pool through ghost/prune/normal cycles, prints the
- * fleet table, and stops everything cleanly on SIGINT/SIGTERM or after `durationSeconds`.
+ * fleet table, and stops everything on SIGINT, SIGTERM, SIGHUP, a closed output, its own crash, or after
+ * `durationSeconds` (see stop-triggers.ts).
  */
 export async function up(options: UpOptions): Promise<void> {
   requireRedisServer()
   const dir = options.dir ?? path.join(os.tmpdir(), `ghostfleet-demo-${Date.now()}`)
   await mkdir(dir, { recursive: true })
   const fleet = await LocalFleet.create(dir)
-  const say = (line: string) => options.print(`${line}\n`)
-  const stopSignal = new Promise<string>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => resolve(signal)
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    if (options.durationSeconds !== undefined) {
-      setTimeout(() => resolve('duration elapsed'), options.durationSeconds * 1000).unref()
-    }
+  const triggers = watchStopTriggers({
+    durationSeconds: options.durationSeconds,
+    onCrash: (error) => {
+      process.exitCode = 1
+      if (triggers.outputOpen()) process.stderr.write(`ghostfleet-devnet up crashed: ${String(error)}\n`)
+    },
   })
+  // Whatever else ends this process (process.exit somewhere, a second crash during the teardown), what still
+  // runs of the fleet goes with it.
+  const killLeftovers = () => fleet.killNow()
+  process.once('exit', killLeftovers)
+  const live = new LiveFrame({
+    write: (text) => {
+      if (triggers.outputOpen()) options.print(text)
+    },
+    tty: options.redraw,
+    columns: options.columns,
+  })
+  const say = (line: string) => live.line(line)
+  const stopped = triggers.reason.then((reason) => ({ stop: reason }))
 
   try {
-    say(`ghostfleet demo: work directory ${dir} (logs in ${fleet.logs})`)
-    const redis = await fleet.startRedis()
-    say(`redis-server on ${redis.url}`)
+    const startup = (async () => {
+      say(`ghostfleet demo: work directory ${dir} (logs in ${fleet.logs})`)
+      const redis = await fleet.startRedis()
+      say(`redis-server on ${redis.url}`)
 
-    const producer = await fleet.startProducer(options.blockTimeMs)
-    say(`producer node ${producer.nodeId} on ${producer.rpc} (pid ${producer.process.pid})`)
+      const producer = await fleet.startProducer(options.blockTimeMs)
+      say(`producer node ${producer.nodeId} on ${producer.rpc} (pid ${producer.process.pid})`)
 
-    const kyve = await fleet.startKyve({ bundleEveryMs: BUNDLE_EVERY_MS, paused: true })
-    say(`simulated KYVE API on ${kyve.url} (pool ${FLEET_POOL_ID}, paused)`)
+      const kyve = await fleet.startKyve({ bundleEveryMs: BUNDLE_EVERY_MS, paused: true })
+      say(`simulated KYVE API on ${kyve.url} (pool ${FLEET_POOL_ID}, paused)`)
 
-    const tracker = await fleet.startTracker({
-      id: 'demo-tracker',
-      pruningIntervalHours: PRUNING_INTERVAL_HOURS,
-    })
-    say(`tracker on ${tracker.url} (pid ${tracker.process.pid})`)
-
-    for (let i = 1; i <= options.sidecars; i++) {
-      const sidecar = await fleet.startSidecar({
-        id: `demo-sidecar-${i}`,
+      const tracker = await fleet.startTracker({
+        id: 'demo-tracker',
         pruningIntervalHours: PRUNING_INTERVAL_HOURS,
       })
-      say(
-        `sidecar ${sidecar.id} supervising a follower (RPC ${sidecar.rpc}, sidecar API ${sidecar.http}, ` +
-          `pid ${sidecar.process.pid})`,
-      )
+      say(`tracker on ${tracker.url} (pid ${tracker.process.pid})`)
+
+      for (let i = 1; i <= options.sidecars; i++) {
+        const sidecar = await fleet.startSidecar({
+          id: `demo-sidecar-${i}`,
+          pruningIntervalHours: PRUNING_INTERVAL_HOURS,
+        })
+        say(
+          `sidecar ${sidecar.id} supervising a follower (RPC ${sidecar.rpc}, sidecar API ${sidecar.http}, ` +
+            `pid ${sidecar.process.pid})`,
+        )
+      }
+      return { kyve, tracker }
+    })()
+    // A stop during the start-up does not wait for it (the fleet refuses to spawn anything once stopping).
+    startup.catch(() => {})
+    const first = await Promise.race([startup, stopped])
+    if ('stop' in first) {
+      say(`\nstopping (${first.stop})…`)
+      return
     }
+    const { kyve, tracker } = first
 
     const started = Date.now()
     let paused = true
@@ -94,33 +124,39 @@ export async function up(options: UpOptions): Promise<void> {
         await kyve.setPool(FLEET_POOL_ID, { paused: wantPaused })
         paused = wantPaused
       }
-      const pool = kyve.pool(FLEET_POOL_ID)
       const table = await fleetTable(fleet.bins, tracker.url)
       const elapsed = Math.round((Date.now() - started) / 1000)
+      // The pool height is the table's (the tracker's view), so that header and table cannot disagree.
       const header =
-        `ghostfleet demo — ${elapsed}s — ${phase} — pool height ${pool.currentKey || '(none yet)'} ` +
-        `— thresholds: ghost at +${FLEET_THRESHOLDS.heightDifferenceMax}, normal at ` +
-        `+${FLEET_THRESHOLDS.heightDifferenceMin} — Ctrl-C stops everything`
-      options.print(`${options.redraw ? '\x1b[2J\x1b[H' : '\n'}${header}\n${table}`)
+        `ghostfleet demo — ${elapsed}s — ${phase} — thresholds: ghost at ` +
+        `+${FLEET_THRESHOLDS.heightDifferenceMax}, normal at +${FLEET_THRESHOLDS.heightDifferenceMin} ` +
+        '— Ctrl-C stops everything'
+      live.frame(`${header}\n${table}`)
       const dead = fleet.processes.find((p) => p.hasExited())
       if (dead) throw new Error(`${dead.name} exited unexpectedly (${await dead.exit()}); see ${fleet.logs}`)
     }
-    const reason = await Promise.race([
-      stopSignal,
-      (async () => {
-        for (;;) {
-          await tick()
-          const next = new Promise((resolve) => setTimeout(resolve, 2000))
-          if ((await Promise.race([next.then(() => 'tick'), stopSignal])) !== 'tick') return 'stop'
-        }
-      })(),
-    ])
-    say(`\nstopping (${reason})…`)
+    for (;;) {
+      const next = await Promise.race([tick().then(() => ({ tick: true })), stopped])
+      if ('stop' in next) {
+        say(`\nstopping (${next.stop})…`)
+        return
+      }
+      const wait = await Promise.race([
+        delay(TABLE_EVERY_MS, undefined, { ref: false }).then(() => ({ tick: true })),
+        stopped,
+      ])
+      if ('stop' in wait) {
+        say(`\nstopping (${wait.stop})…`)
+        return
+      }
+    }
   } finally {
     await fleet.stop(say)
     say('everything stopped')
     if (!options.keep && options.dir === undefined) await rm(dir, { recursive: true, force: true })
     else say(`kept ${dir}`)
+    process.off('exit', killLeftovers)
+    triggers.dispose()
   }
 }
 
