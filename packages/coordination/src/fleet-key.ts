@@ -75,13 +75,3 @@ export function fleetKeyBytes(key: FleetKey): Buffer {
   if (bytes === undefined) throw new TypeError('not a FleetKey made by FleetKey.parse')
   return bytes
 }
-
-/**
- * The fleet key from `GHOSTFLEET_FLEET_KEY`, or null when unset (signing off).
- * @throws InvalidFleetKeyError when it is set but unusable: a bad key is a configuration error, never "off".
- */
-export function fleetKeyFromEnv(env: NodeJS.ProcessEnv = process.env): FleetKey | null {
-  const value = env[FLEET_KEY_ENV]
-  if (value === undefined) return null
-  return FleetKey.parse(value, FLEET_KEY_ENV)
-}

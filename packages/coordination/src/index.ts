@@ -17,10 +17,10 @@
  *
  * @example
  * ```ts
- * import { compareFencingTokens, createRedis, fleetKeyFromEnv, LeaderElection, loadAllReports, publishReport,
+ * import { compareFencingTokens, createRedis, FleetKey, LeaderElection, loadAllReports, publishReport,
  *   readDesiredState, ReportConsumer, subscribeDesiredState, writeDesiredState } from '@ghostfleet/coordination'
  *
- * const fleetKey = fleetKeyFromEnv() // GHOSTFLEET_FLEET_KEY, or null when signing is off
+ * const fleetKey = FleetKey.parse(keyText, 'GHOSTFLEET_FLEET_KEY') // or null when signing is off
  *
  * // Sidecar: report every tick and look at the desired state every tick; a wake-up only makes it look sooner.
  * const redis = createRedis({ role: 'sidecar', url: 'redis://127.0.0.1:6379' }) // fails fast while Redis is down
@@ -98,7 +98,7 @@ export {
   UnelectedEpochDesiredStateError,
 } from './errors/index.js'
 export { compareFencingTokens, type FencingToken } from './fencing-token.js'
-export { FLEET_KEY_ENV, FleetKey, fleetKeyFromEnv, MIN_FLEET_KEY_BYTES } from './fleet-key.js'
+export { FLEET_KEY_ENV, FleetKey, MIN_FLEET_KEY_BYTES } from './fleet-key.js'
 export { assertKeyPart, DEFAULT_NAMESPACE, type KeySpace, keysOf, keyspace } from './keys.js'
 export {
   type DeposedReason,
@@ -126,7 +126,7 @@ export {
   writePoolProgress,
 } from './pool-progress.js'
 export { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelay } from './reconnect-strategy.js'
-export { parseRedisUrl, REDIS_URL_ENV, type RedisUrl, redactRedisUrl, redisUrlFromEnv } from './redis-url.js'
+export { parseRedisUrl, REDIS_URL_ENV, type RedisUrl, redactRedisUrl } from './redis-url.js'
 export {
   ReportConsumer,
   type ReportConsumerOptions,

@@ -80,9 +80,3 @@ function decodeOr(text: string, onError: () => never): string {
 export function redactRedisUrl(text: string): string {
   return redactUrl(text)
 }
-
-/** `GHOSTFLEET_REDIS_URL` from `env`, or undefined when unset or blank. */
-export function redisUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const value = env[REDIS_URL_ENV]
-  return value === undefined || value.trim() === '' ? undefined : value.trim()
-}

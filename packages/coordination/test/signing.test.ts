@@ -4,8 +4,8 @@ import { eventually, startRedis, type TestRedis } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   DesiredStateSignatureError,
+  FLEET_KEY_ENV,
   FleetKey,
-  fleetKeyFromEnv,
   InvalidFleetKeyError,
   keysOf,
   type RedisClient,
@@ -40,10 +40,9 @@ describe('FleetKey', () => {
     expect(() => FleetKey.parse(text)).toThrow('openssl rand -hex 32')
   })
 
-  it('reads GHOSTFLEET_FLEET_KEY: unset is off, set but bad is an error', () => {
-    expect(fleetKeyFromEnv({})).toBeNull()
-    expect(fleetKeyFromEnv({ GHOSTFLEET_FLEET_KEY: hexKey })?.length).toBe(32)
-    expect(() => fleetKeyFromEnv({ GHOSTFLEET_FLEET_KEY: 'short' })).toThrow('GHOSTFLEET_FLEET_KEY')
+  it('names where a bad key came from', () => {
+    expect(FleetKey.parse(hexKey, FLEET_KEY_ENV).length).toBe(32)
+    expect(() => FleetKey.parse('short', FLEET_KEY_ENV)).toThrow('GHOSTFLEET_FLEET_KEY')
   })
 
   it('never shows its bytes', () => {

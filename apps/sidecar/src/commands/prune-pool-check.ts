@@ -42,7 +42,7 @@ async function poolSettings(options: PrunePoolOptions): Promise<PoolSettings | n
   let fromConfig: Omit<PoolSettings, 'from'> | null = null
   let configFile = ''
   try {
-    const loaded = await loadSidecarConfig(resolveConfigDir(options.config))
+    const loaded = await loadSidecarConfig(resolveConfigDir(options.config), process.env)
     const sameHome = path.resolve(expandHome(loaded.config.node.home)) === path.resolve(options.home)
     if (sameHome || options.config !== undefined) {
       fromConfig = {

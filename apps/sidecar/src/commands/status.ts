@@ -106,7 +106,7 @@ export async function runStatus(options: StatusCommandOptions, output: Output): 
   let config: SidecarConfig
   let state: SidecarState
   try {
-    config = (await loadSidecarConfig(configDir)).config
+    config = (await loadSidecarConfig(configDir, process.env)).config
     state = await new SidecarStateStore(configDir).load()
   } catch (error) {
     if (

@@ -32,7 +32,7 @@ export class ConfigNotFoundError extends ConfigError {
  */
 export async function loadSidecarConfig(
   configDir: string,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
 ): Promise<{ file: string; config: SidecarConfig }> {
   const file = configFilePath(configDir)
   let text: string

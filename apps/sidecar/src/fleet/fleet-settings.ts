@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import {
   CoordinationError,
-  type FleetKey,
-  fleetKeyFromEnv,
+  FLEET_KEY_ENV,
+  FleetKey,
   parseRedisUrl,
   redactRedisUrl,
 } from '@ghostfleet/coordination'
@@ -81,7 +81,8 @@ export function resolveFleetSettings(input: ResolveFleetInput): FleetSettings | 
   }
   let fleetKey: FleetKey | null
   try {
-    fleetKey = fleetKeyFromEnv(env)
+    const keyText = env[FLEET_KEY_ENV]
+    fleetKey = keyText === undefined ? null : FleetKey.parse(keyText, FLEET_KEY_ENV)
   } catch (error) {
     if (error instanceof CoordinationError) throw new FleetConfigError(error.message)
     throw error
