@@ -44,10 +44,10 @@ export { type PruneRun, runPrune } from './control/prune-operation.js'
 export { nextPruneDueAt } from './control/prune-schedule.js'
 export { DESIRED_OUTCOMES, type DesiredOutcome, type FleetMetrics } from './fleet/fleet-metrics.js'
 export {
-  type ControllerLink,
   type DecisionDeps,
   FleetMode,
   type FleetModeOptions,
+  type FleetPorts,
 } from './fleet/fleet-mode.js'
 export { FleetPoolSource, type PoolView } from './fleet/fleet-pool-source.js'
 export { FleetConfigError, type FleetSettings, resolveFleetSettings } from './fleet/fleet-settings.js'

@@ -236,7 +236,10 @@ export class Sidecar implements Service {
     const running = controller
     this.defer('node', () => running.stop())
     await running.start()
-    fleet?.start(running)
+    fleet?.start({
+      observe: () => ({ snapshot: running.snapshot(), activity: running.memberActivity() }),
+      wake: () => running.runSoon(),
+    })
 
     const consul = sidecarConsulFrom({
       settings: settings.consul,

@@ -134,7 +134,11 @@ describe('fleet mode in the controller', () => {
       },
     )
     await controller.start()
-    s.fleet.start(controller)
+    const running = controller
+    s.fleet.start({
+      observe: () => ({ snapshot: running.snapshot(), activity: running.memberActivity() }),
+      wake: () => running.runSoon(),
+    })
 
     const report = () => loadAllReports(tracker.redis).then((all) => all.reports.get(SIDECAR_ID))
     await eventually(

@@ -35,11 +35,12 @@ export interface FleetModeOptions {
   reconnect?: Partial<ReconnectOptions>
 }
 
-/** What fleet mode needs from the controller once it exists. */
-export interface ControllerLink {
-  snapshot(): ControllerSnapshot
-  memberActivity(): MemberActivity
-  runSoon(): void
+/** What fleet mode reads and triggers once the supervision loop runs, handed over by its owner at `start`. */
+export interface FleetPorts {
+  /** Read at each report: the supervision loop's snapshot and its availability activity. */
+  observe(): { snapshot: ControllerSnapshot; activity: MemberActivity }
+  /** Runs the next tick now: the tracker published a new desired state for this sidecar. */
+  wake(): void
 }
 
 export interface DecisionDeps {
@@ -114,8 +115,8 @@ export class FleetMode {
     return this.decisions
   }
 
-  /** Starts reporting and listening for wake-ups (after the controller was created). */
-  start(controller: ControllerLink): void {
+  /** Starts reporting and listening for wake-ups (once the supervision loop runs). */
+  start(ports: FleetPorts): void {
     const { settings, log } = this.options
     let lastKnown: { height: number; base: number } | null = null
     const sequence = new ReportSequence()
@@ -125,7 +126,7 @@ export class FleetMode {
       metrics: this.metrics,
       log,
       build: () => {
-        const snapshot = controller.snapshot()
+        const { snapshot, activity } = ports.observe()
         if (snapshot.node?.reachable)
           lastKnown = { height: snapshot.node.appHeight, base: snapshot.node.base }
         return buildSidecarReport({
@@ -137,7 +138,7 @@ export class FleetMode {
             version: this.options.version,
           },
           snapshot,
-          activity: controller.memberActivity(),
+          activity,
           decidedBy: this.decisions?.name ?? 'local',
           lastKnown,
           now: Date.now(),
@@ -146,7 +147,7 @@ export class FleetMode {
       },
     })
     this.reporter.start()
-    this.subscription = subscribeDesiredState(this.redis, settings.sidecarId, () => controller.runSoon(), {
+    this.subscription = subscribeDesiredState(this.redis, settings.sidecarId, ports.wake, {
       logger: log,
     })
     log.info(
