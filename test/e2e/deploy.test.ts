@@ -400,6 +400,23 @@ describe('systemd units', () => {
     expect(Number(unitValue(unit, 'Service', 'LimitNOFILE'))).toBeGreaterThanOrEqual(65536)
   })
 
+  it('do not restart the sidecar on its configuration-error exit code', async () => {
+    const prevented = unitValue(readUnit(SIDECAR_UNIT), 'Service', 'RestartPreventExitStatus')
+    expect(prevented).toBe('2')
+    const dir = await tempDir('gf-sidecar-config-')
+    try {
+      await writeFile(path.join(dir.path, 'config.toml'), 'pool = "often"\n')
+      const result = await runProcess(
+        process.execPath,
+        [CLIS['ghostfleet-sidecar'] as string, 'start', '--config', dir.path],
+        { env: {} },
+      )
+      expect(result.code, result.stderr).toBe(Number(prevented))
+    } finally {
+      await dir.remove()
+    }
+  })
+
   it('give the tracker its stop deadline, and do not restart it on its configuration-error exit code', async () => {
     const unit = readUnit(TRACKER_UNIT)
     // start-command.ts cuts a graceful stop at 30 s.
