@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-/** `ghostfleet-tracker`: the command line. Parsing only; the work is in `start-command.ts`, `status-command.ts` and `acl-command.ts`. */
+/** `ghostfleet-tracker`: the command line. Parsing only; the work is in `start-command.ts`, `status-command.ts`, `status-watch.ts` and `acl-command.ts`. */
 import { Command } from 'commander'
 import { type AclFlags, runAcl } from './acl-command.js'
 import { TrackerStatusError } from './errors.js'
 import { runStart, type StartFlags } from './start-command.js'
 import { fetchFleet } from './status-command.js'
 import { formatFleetTable } from './status-table.js'
+import { watchFleet, watchIntervalSchema } from './status-watch.js'
 import { PACKAGE_VERSION } from './version.js'
 
 const program = new Command()
@@ -47,8 +48,14 @@ program
   .description('print the fleet as a table (from a tracker’s /v1/fleet)')
   .option('--tracker <url>', 'the tracker’s HTTP API', 'http://127.0.0.1:26680')
   .option('--json', 'print the raw JSON instead of the table')
-  .action(async (flags: { tracker: string; json?: boolean }) => {
+  .option('--watch', 'refresh the table until Ctrl-C (in place on a terminal, appended otherwise)')
+  .option('--interval <seconds>', 'with --watch: seconds between refreshes, 1 to 3600', '2')
+  .action(async (flags: { tracker: string; json?: boolean; watch?: boolean; interval: string }) => {
     try {
+      if (flags.watch === true) {
+        process.exitCode = await runWatch(flags)
+        return
+      }
       const fleet = await fetchFleet({ trackerUrl: flags.tracker })
       process.stdout.write(
         flags.json === true
@@ -61,6 +68,39 @@ program
       process.exitCode = 1
     }
   })
+
+async function runWatch(flags: { tracker: string; json?: boolean; interval: string }): Promise<number> {
+  const interval = watchIntervalSchema.safeParse(flags.interval)
+  if (!interval.success) {
+    const reason = interval.error.issues[0]?.message ?? 'is not valid'
+    throw new TrackerStatusError(`--interval ${JSON.stringify(flags.interval)}: ${reason}`)
+  }
+  if (flags.json === true)
+    throw new TrackerStatusError('--watch shows the table; --json is for a single answer')
+  if (!URL.canParse(flags.tracker))
+    throw new TrackerStatusError(`--tracker ${JSON.stringify(flags.tracker)} is not a URL`)
+  const stop = new AbortController()
+  const onStop = () => stop.abort()
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+  for (const signal of signals) process.once(signal, onStop)
+  // The reader went away (`| head`, a closed pipe): nothing more to show.
+  process.stdout.on('error', onStop)
+  try {
+    await watchFleet({
+      trackerUrl: flags.tracker,
+      intervalSeconds: interval.data,
+      write: (text) => {
+        if (!stop.signal.aborted) process.stdout.write(text)
+      },
+      tty: process.stdout.isTTY === true,
+      columns: () => process.stdout.columns,
+      signal: stop.signal,
+    })
+  } finally {
+    for (const signal of signals) process.off(signal, onStop)
+  }
+  return 0
+}
 
 program
   .command('acl')
