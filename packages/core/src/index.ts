@@ -86,6 +86,7 @@ export {
   refreshSecondsSchema,
 } from './schemas/duration.js'
 export { ValidationError } from './schemas/errors.js'
+export { SIDECAR_ID_PATTERN } from './schemas/fields.js'
 export { parseWith } from './schemas/parse.js'
 export { type SidecarConfig, type SidecarConfigInput, sidecarConfigSchema } from './schemas/sidecar-config.js'
 export { thresholdOverridesSchema, thresholdsSchema } from './schemas/thresholds.js'

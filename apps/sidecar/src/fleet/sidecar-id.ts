@@ -1,9 +1,10 @@
-/** The ids a sidecar may use on the wire and in Redis keys (`@ghostfleet/core`'s `sidecarId()`). */
-const SIDECAR_ID = /^[A-Za-z0-9._-]{1,64}$/
+import { SIDECAR_ID_PATTERN } from '@ghostfleet/core'
+
 const MAX_LENGTH = 64
 
+/** An id a sidecar may use on the wire and in Redis keys. */
 export function isSidecarId(value: string): boolean {
-  return SIDECAR_ID.test(value)
+  return SIDECAR_ID_PATTERN.test(value)
 }
 
 /**

@@ -46,11 +46,6 @@ export function companionManifestPath(archive: string): string {
   return `${archive}.${BACKUP_MANIFEST_NAME}`
 }
 
-/** Whether `name` is an archive's companion manifest. */
-export function isCompanionManifest(name: string): boolean {
-  return name.endsWith(`.${BACKUP_MANIFEST_NAME}`)
-}
-
 export async function writeBackupManifest(file: string, manifest: BackupManifest): Promise<void> {
   await writeFile(file, `${JSON.stringify(manifestSchema.parse(manifest), null, 2)}\n`, { flag: 'wx' })
 }

@@ -22,10 +22,8 @@ import { PRUNE_REFUSAL_REASONS } from '../prune-refusal.js'
  */
 
 export const RESTART_REASONS = ['crash', 'mode_switch', 'prune', 'start_failure'] as const
-export type RestartReason = (typeof RESTART_REASONS)[number]
 
 export const PRUNE_OUTCOMES = ['ok', 'noop', 'failed'] as const
-export type PruneOutcome = (typeof PRUNE_OUTCOMES)[number]
 
 const KYVE_OUTCOMES: readonly RequestOutcome[] = [
   'ok',
