@@ -15,6 +15,7 @@ import {
   reconcile,
 } from '@ghostfleet/discovery'
 import type { Logger } from '@ghostfleet/telemetry'
+import type { DiscoveryView } from './fleet-view.js'
 
 export {
   CONSUL_TOKEN_ENV,
@@ -22,23 +23,6 @@ export {
   type ConsulSettings,
   consulSettingsFrom,
 } from '@ghostfleet/discovery'
-
-/** What the fleet API shows under `tracker.discovery`. */
-export interface DiscoveryView {
-  /** The Consul agent's URL; null when Consul is not configured. */
-  consul: string | null
-  /** The last listing succeeded; null before the first one (and without Consul). */
-  consulUp: boolean | null
-  /** The tracker's own registration is acknowledged by the agent. */
-  registered: boolean
-  /** Registered in Consul but not reporting on Redis (sorted ids). */
-  registeredButSilent: string[]
-  /** Reporting on Redis but not registered in Consul (sorted ids). */
-  reportingButUnregistered: string[]
-  /** Epoch ms of the last successful comparison. */
-  checkedAt: number | null
-  lastError: string | null
-}
 
 export const NO_DISCOVERY: Readonly<DiscoveryView> = Object.freeze({
   consul: null,

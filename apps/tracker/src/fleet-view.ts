@@ -150,7 +150,8 @@ export const discoveryViewSchema = z.object({
   checkedAt: epochMs.nullable(),
   lastError: z.string().nullable(),
 })
-export type DiscoveryViewJson = z.infer<typeof discoveryViewSchema>
+/** What the fleet API shows under `tracker.discovery`. */
+export type DiscoveryView = z.infer<typeof discoveryViewSchema>
 
 export const trackerViewSchema = z.object({
   id: z.string(),

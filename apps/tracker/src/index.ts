@@ -43,12 +43,11 @@ export {
   type ConsulMonitorOptions,
   type ConsulSettings,
   consulSettingsFrom,
-  type DiscoveryView,
 } from './consul-discovery.js'
 export { type DesiredContent, sameCommand } from './desired-content.js'
 export { ConfigFileError, TrackerStatusError, UsageError } from './errors.js'
 export {
-  type DiscoveryViewJson,
+  type DiscoveryView,
   discoveryViewSchema,
   type FleetView,
   fleetViewSchema,
