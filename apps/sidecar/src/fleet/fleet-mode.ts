@@ -11,7 +11,7 @@ import type { Logger, Registry } from '@ghostfleet/telemetry'
 import type { ControllerSnapshot } from '../control/controller.js'
 import { type LocalDeciderOptions, LocalDecisionSource } from '../control/local-decider.js'
 import type { PoolRefresher, PoolSource } from '../control/pool-refresher.js'
-import type { SidecarState } from '../state/sidecar-state.js'
+import type { StateKeeper } from '../state/state-keeper.js'
 import { createFleetMetrics, type FleetMetrics } from './fleet-metrics.js'
 import { FleetPoolSource } from './fleet-pool-source.js'
 import type { FleetSettings } from './fleet-settings.js'
@@ -45,7 +45,7 @@ export interface FleetPorts {
 
 export interface DecisionDeps {
   pool: Pick<PoolRefresher, 'take'>
-  state: { get(): SidecarState; update(change: Partial<SidecarState>): Promise<SidecarState> }
+  state: Pick<StateKeeper, 'get' | 'update'>
   intervalMs: number
 }
 

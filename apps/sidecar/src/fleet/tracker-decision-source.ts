@@ -15,6 +15,7 @@ import { ConditionLog } from '../control/condition-log.js'
 import type { DecidedBy, Decision, DecisionInput, DecisionSource } from '../control/decision-source.js'
 import { type PoolSnapshot, shownPool } from '../control/pool-snapshot.js'
 import type { SidecarState } from '../state/sidecar-state.js'
+import type { StateKeeper } from '../state/state-keeper.js'
 import { judgeAuthority, judgeDesiredState, olderThanApplied } from './desired-state-judge.js'
 import type { DesiredRefusalReason, FleetMetrics } from './fleet-metrics.js'
 import type { FleetPoolSource } from './fleet-pool-source.js'
@@ -68,10 +69,7 @@ export interface TrackerDecisionSourceOptions {
    */
   takeOwnPool(waitMs: number): Promise<PoolSnapshot | null>
   poolSource: Pick<FleetPoolSource, 'setOwnOnly'>
-  state: {
-    get(): SidecarState
-    update(change: Partial<SidecarState>): Promise<SidecarState>
-  }
+  state: Pick<StateKeeper, 'get' | 'update'>
   metrics: FleetMetrics
   log: Logger
   maxPoolAgeMs: number
