@@ -89,42 +89,26 @@ export interface StartFlags {
   consul?: string
 }
 
-type PoolOverride = TrackerConfig['pools'][number]
-
 /** The config (file, environment and flags) as the tracker's parts take it: every duration in ms. */
-export interface ResolvedTrackerConfig {
-  redisUrl: string
-  listen: string
-  pollIntervalMs: number
-  /** Leader lease; a standby takes over at most this long after the leader dies. */
-  leaseTtlMs: number
-  /** A pool height older than this is not used for pruning decisions. */
-  maxPoolAgeMs: number
-  defaults: { maxUnavailable: number; pruningIntervalMs: number; margin: number }
-  pools: Array<Omit<PoolOverride, 'pruningIntervalHours'> & { pruningIntervalMs?: number }>
-  chains: TrackerConfig['chains']
-}
+export type ResolvedTrackerConfig = ReturnType<typeof resolveTrackerConfig>
 
 const SECOND_MS = 1_000
 const HOUR_MS = 3_600_000
 
 /** The one place the file's seconds and hours become milliseconds. */
-export function resolveTrackerConfig(config: TrackerConfig): ResolvedTrackerConfig {
+export function resolveTrackerConfig(config: TrackerConfig) {
   const { pollIntervalSeconds, maxPoolAgeSeconds, defaults, pools, ...rest } = config
+  const { pruningIntervalHours, ...poolDefaults } = defaults
   return {
     ...rest,
     pollIntervalMs: pollIntervalSeconds * SECOND_MS,
+    /** A pool height older than this is not used for pruning decisions. */
     maxPoolAgeMs: maxPoolAgeSeconds * SECOND_MS,
-    defaults: {
-      maxUnavailable: defaults.maxUnavailable,
-      pruningIntervalMs: defaults.pruningIntervalHours * HOUR_MS,
-      margin: defaults.margin,
-    },
-    pools: pools.map(({ pruningIntervalHours, ...pool }) =>
-      pruningIntervalHours === undefined
-        ? pool
-        : { ...pool, pruningIntervalMs: pruningIntervalHours * HOUR_MS },
-    ),
+    defaults: { ...poolDefaults, pruningIntervalMs: pruningIntervalHours * HOUR_MS },
+    pools: pools.map(({ pruningIntervalHours: hours, ...pool }) => ({
+      ...pool,
+      pruningIntervalMs: hours === undefined ? undefined : hours * HOUR_MS,
+    })),
   }
 }
 
