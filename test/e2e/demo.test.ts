@@ -1,7 +1,7 @@
 /**
  * The README's demo, as a user runs it: `ghostfleet-devnet up --duration 120` (what `npm run demo` runs, with a
  * time limit). Within the two minutes a node must go ghost, a prune must happen and a node must return to normal,
- * and when it ends it must exit 0 and leave nothing running.
+ * no node may fall behind its pool, and when it ends it must exit 0 and leave nothing running.
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -51,6 +51,17 @@ describe('the demo (ghostfleet-devnet up)', () => {
     expect(prunes.length, `a prune happened\n${tail}`).toBeGreaterThan(0)
     expect(backToNormal.length, `a node returned to normal\n${tail}`).toBeGreaterThan(0)
     for (const d of [...toGhost, ...backToNormal]) expect(d.detail['decidedBy']).toBe('tracker')
+
+    // No node is ever overtaken by its pool: the LAG column (node height − pool height) of every table row.
+    const rows = result.stdout.split('\n').filter((l) => l.startsWith('kyve-1/0 '))
+    expect(rows.length).toBeGreaterThan(10)
+    const lags = rows.map((r) => r.split(/\s{2,}/)[4] ?? '').filter((lag) => lag !== '-')
+    expect(
+      lags.filter((lag) => !(Number(lag) >= 0)),
+      `negative LAG\n${tail}`,
+    ).toEqual([])
+    // The header and the table agree: the only pool height shown is the table's.
+    expect(result.stdout).not.toContain('(none yet)')
 
     // Nothing left running: no process mentions the work directory (nodes, sidecars, tracker, producer), and
     // the private redis-server is gone.

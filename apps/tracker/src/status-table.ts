@@ -40,12 +40,14 @@ function stateCell(sidecar: SidecarView): string {
 }
 
 function row(sidecar: SidecarView, now: number): string[] {
+  // Height 0 from a node that does not answer is "not known yet" (a node still starting), not a node at 0.
+  const heightKnown = sidecar.nodeReachable || sidecar.nodeHeight > 0
   return [
     `${sidecar.chainId}/${sidecar.poolId}`,
     sidecar.sidecarId,
     modeCell(sidecar),
-    String(sidecar.nodeHeight),
-    sidecar.lag === null ? '-' : String(sidecar.lag),
+    heightKnown ? String(sidecar.nodeHeight) : '-',
+    sidecar.lag === null || !heightKnown ? '-' : String(sidecar.lag),
     formatAge(sidecar.lastReportAgeSeconds),
     sidecar.lastPrune === null
       ? '-'

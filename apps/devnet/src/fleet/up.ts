@@ -9,6 +9,7 @@ import { requireRedisServer } from '@ghostfleet/testkit'
 import { type DemoScenario, scenarioPhase } from './demo-scenario.js'
 import type { FleetBinaries } from './fleet-layout.js'
 import { FLEET_POOL_ID, FLEET_THRESHOLDS, LocalFleet } from './local-fleet.js'
+import { fetchFleetHeights, poolCeiling } from './pool-pacer.js'
 import { watchStopTriggers } from './stop-triggers.js'
 
 const run = promisify(execFile)
@@ -43,6 +44,8 @@ const BUNDLE_EVERY_MS = 50
 const PRUNING_INTERVAL_HOURS = 20 / 3600
 /** How often the table is refreshed. */
 const TABLE_EVERY_MS = 2000
+/** How often the pool's pace is checked: the pool moves 4 blocks meanwhile, well inside GHOST_HOLD_BLOCKS. */
+const PACE_EVERY_MS = 200
 
 /**
  * Starts the whole local fleet — a private redis-server, a producer node, the simulated KYVE API, a tracker and
@@ -117,13 +120,26 @@ export async function up(options: UpOptions): Promise<void> {
 
     const started = Date.now()
     let paused = true
-    const tick = async () => {
+    let ceiling: number | null = null
+    // Moves the pool as the scenario says, held short of the lowest node while it catches up (pool-pacer.ts).
+    const pace = async (): Promise<string> => {
       const phase = scenarioPhase(options.scenario, Date.now() - started)
-      const wantPaused = phase === 'pool paused: nodes run ahead'
+      let wantPaused = phase === 'pool paused: nodes run ahead'
+      let held = false
+      if (!wantPaused) {
+        const heights = await fetchFleetHeights(tracker.url)
+        if (heights !== null) ceiling = poolCeiling(heights)
+        const key = Number(kyve.pool(FLEET_POOL_ID).currentKey || 0)
+        held = ceiling !== null && key >= ceiling
+        wantPaused = held
+      }
       if (wantPaused !== paused) {
         await kyve.setPool(FLEET_POOL_ID, { paused: wantPaused })
         paused = wantPaused
       }
+      return held ? `${phase}, held below the lowest node` : phase
+    }
+    const showTable = async (phase: string) => {
       const table = await fleetTable(fleet.bins, tracker.url)
       const elapsed = Math.round((Date.now() - started) / 1000)
       // The pool height is the table's (the tracker's view), so that header and table cannot disagree.
@@ -132,17 +148,29 @@ export async function up(options: UpOptions): Promise<void> {
         `+${FLEET_THRESHOLDS.heightDifferenceMax}, normal at +${FLEET_THRESHOLDS.heightDifferenceMin} ` +
         '— Ctrl-C stops everything'
       live.frame(`${header}\n${table}`)
+    }
+    let nextTableAt = 0
+    let drawing: Promise<void> | null = null
+    const step = async () => {
+      const phase = await pace()
+      // The table runs the tracker's CLI, which takes a while to start: drawn beside the pacing, never in its way.
+      if (drawing === null && Date.now() >= nextTableAt) {
+        nextTableAt = Date.now() + TABLE_EVERY_MS
+        drawing = showTable(phase).finally(() => {
+          drawing = null
+        })
+      }
       const dead = fleet.processes.find((p) => p.hasExited())
       if (dead) throw new Error(`${dead.name} exited unexpectedly (${await dead.exit()}); see ${fleet.logs}`)
     }
     for (;;) {
-      const next = await Promise.race([tick().then(() => ({ tick: true })), stopped])
+      const next = await Promise.race([step().then(() => ({ tick: true })), stopped])
       if ('stop' in next) {
         say(`\nstopping (${next.stop})…`)
         return
       }
       const wait = await Promise.race([
-        delay(TABLE_EVERY_MS, undefined, { ref: false }).then(() => ({ tick: true })),
+        delay(PACE_EVERY_MS, undefined, { ref: false }).then(() => ({ tick: true })),
         stopped,
       ])
       if ('stop' in wait) {
