@@ -1,7 +1,7 @@
 /**
  * The demo leaves nothing running however its terminal goes away: a closed terminal (SIGHUP to the foreground
  * process group, here `ghostfleet-devnet up | cat`), and the reader of its output dying (`npm run demo | tee`
- * with tee gone: EPIPE on the demo's next write). The fleet's processes lead process groups of their own, so
+ * with tee gone: EPIPE on the demo's next write), and the demo failing (a process of its fleet dies under it). The fleet's processes lead process groups of their own, so
  * neither event reaches them: the demo itself has to stop them. The checks scan /proc for every process of the
  * fleet's groups (the producer's `flock` helpers included), the work directory and the private redis-server (whose
  * process title is `redis-server <host:port>`).
@@ -118,7 +118,7 @@ async function expectNothingLeft(demo: RunningDemo): Promise<void> {
   )
 }
 
-describe('the demo when its terminal goes away', () => {
+describe('the demo leaves nothing running however it ends', () => {
   it('a closed terminal (SIGHUP to `up | cat`) stops the whole fleet', async () => {
     const demo = await startDemo('cat')
     expect(await processesInGroups(demo.groups)).not.toEqual([])
@@ -138,5 +138,15 @@ describe('the demo when its terminal goes away', () => {
       },
       { timeoutMs: 30_000, description: 'the demo to exit' },
     )
+  }, 180_000)
+
+  it('a crash of the demo (its tracker killed under it) stops the rest of the fleet and exits non-zero', async () => {
+    const demo = await startDemo('test')
+    const tracker = Number(/tracker on \S+ \(pid (\d+)\)/.exec(demo.output())?.[1])
+    expect(tracker).toBeGreaterThan(0)
+    process.kill(tracker, 'SIGKILL')
+    await expectNothingLeft(demo)
+    expect(await demo.exited).toBe(1)
+    expect(demo.output()).toMatch(/demo-tracker exited unexpectedly/)
   }, 180_000)
 })
