@@ -1,10 +1,10 @@
 /**
- * The demo leaves nothing running however its terminal goes away: a closed terminal (SIGHUP to the foreground
- * process group, here `ghostfleet-devnet up | cat`), and the reader of its output dying (`npm run demo | tee`
- * with tee gone: EPIPE on the demo's next write), and the demo failing (a process of its fleet dies under it). The fleet's processes lead process groups of their own, so
- * neither event reaches them: the demo itself has to stop them. The checks scan /proc for every process of the
- * fleet's groups (the producer's `flock` helpers included), the work directory and the private redis-server (whose
- * process title is `redis-server <host:port>`).
+ * The demo leaves nothing running however it ends: a closed terminal (SIGHUP to the foreground process group, here
+ * `ghostfleet-devnet up | cat`), the reader of its output dying (`npm run demo | tee` with tee gone: EPIPE on the
+ * demo's next write), and the demo failing (a process of its fleet dies under it). The fleet's processes lead process
+ * groups of their own, so no terminal signal reaches them: the demo itself has to stop them. The checks scan /proc
+ * for every process of the fleet's groups (the producer's `flock` helpers included), the work directory and the
+ * private redis-server (whose process title is `redis-server <host:port>`).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
