@@ -6,6 +6,7 @@
 import { decodeBlockMetaIds } from './block-messages.js'
 import { PruneRefusedError, StoreCorruptionError } from './errors.js'
 import { BLOCK_STORE_STATE_KEY } from './keys.js'
+import { readVarint } from './leveldb-read/coding.js'
 import type { Db } from './prune-db.js'
 import { type BlockStoreState, decodeBlockStoreState, encodeBlockStoreState } from './state-messages.js'
 
@@ -100,17 +101,10 @@ export async function scanRange(
   }
 }
 
-/** Reads a protobuf varint at `at`; null when it runs past `end` or beyond 2^53. */
+/** The varint at `at` if it ends by `end` (a field or message end), with the offset after it. */
 function varintAt(b: Uint8Array, at: number, end: number): { value: number; next: number } | null {
-  let value = 0
-  let scale = 1
-  for (let i = at; i < end && i < at + 8; i++) {
-    const byte = b[i] as number
-    value += (byte & 0x7f) * scale
-    if ((byte & 0x80) === 0) return { value, next: i + 1 }
-    scale *= 128
-  }
-  return null
+  const v = readVarint(b, at)
+  return v === null || at + v.length > end ? null : { value: v.value, next: at + v.length }
 }
 
 /**
