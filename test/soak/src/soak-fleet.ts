@@ -239,7 +239,14 @@ export class SoakFleet {
       output: 'file',
       logFile: path.join(this.local.logs, `node-${id}.log`),
     }
-    config.supervision = { ...config.supervision, intervalSeconds: 1, restartBackoffInitialSeconds: 1 }
+    // The crash-restart backoff doubles up to 5 min and resets only after 10 min up (the kubelet curve); the soak
+    // kills the same node several times in 10 min, so its cap is scaled down like every other timing here.
+    config.supervision = {
+      ...config.supervision,
+      intervalSeconds: 1,
+      restartBackoffInitialSeconds: 1,
+      restartBackoffMaxSeconds: 16,
+    }
     config.http = { ...config.http, enabled: true, listen: `127.0.0.1:${httpPort}` }
     config.fleet = {
       ...config.fleet,
