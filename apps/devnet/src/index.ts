@@ -15,6 +15,7 @@ export {
   FLEET_UPLOAD_INTERVAL,
   type KyveSpec,
   LocalFleet,
+  type PreparedSidecar,
   type ProducerInfo,
   type SidecarInfo,
   type SidecarSpec,

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import {
   FLEET_KYVE_CHAIN_ID,
   FLEET_MAX_BUNDLE_SIZE,
@@ -14,12 +12,8 @@ import {
   startKyveSimulator,
   waitForHttp,
 } from '@ghostfleet/devnet'
-import { freePort } from '@ghostfleet/testkit'
-import { parse as parseToml, stringify as stringifyToml } from 'smol-toml'
 import { snapshotRuntime } from './runtime-snapshot.js'
 import { mountSmallDisk, unmountSmallDisk } from './small-disk.js'
-
-const run = promisify(execFile)
 
 /** Debian's libfaketime (package `faketime`), or null when it is not installed: clock jumps are then skipped. */
 const LIBFAKETIME =
@@ -176,7 +170,7 @@ export class SoakFleet {
     const tracker: SoakTracker = {
       id,
       kind: 'tracker',
-      args: [this.local.bins.tracker, 'start', '--config', info.configFile, '--id', id],
+      args: info.args,
       env: {},
       logFile: info.logFile,
       http: info.url,
@@ -188,75 +182,24 @@ export class SoakFleet {
     this.trackers.push(tracker)
   }
 
-  /** `ghostfleet-sidecar init` against the pool, the config patched for fast ticks, then `start`. */
+  /**
+   * LocalFleet's sidecar set-up (init against the pool, config patched for fast ticks and fleet mode), started by
+   * the soak itself so it can restart the same command after killing it.
+   */
   private async startSidecar(id: string, pool: number, ownDisk: boolean): Promise<void> {
-    const redis = this.need(this.local.redis)
-    const producer = this.need(this.local.producer)
     const home = path.join(this.dir, `node-${id}`)
     await mkdir(home, { recursive: true })
     const smallDisk = ownDisk && (await mountSmallDisk(home))
-    const configDir = path.join(this.dir, `sidecar-${id}`)
-    await run(process.execPath, [
-      this.local.bins.simnode,
-      'init',
-      '--home',
+    const { args, http, rpc, configDir } = await this.local.prepareSidecar({
+      id,
+      poolId: pool,
       home,
-      '--chain-id',
-      FLEET_SOURCE_CHAIN_ID,
-    ])
-    const [rpcPort, p2pPort, httpPort] = [await freePort(), await freePort(), await freePort()]
-    const rpc = `http://127.0.0.1:${rpcPort}`
-    const flags = `--rpc.laddr tcp://127.0.0.1:${rpcPort} --p2p.laddr tcp://127.0.0.1:${p2pPort} --addrbook-flush-ms 2000`
-    await run(process.execPath, [
-      this.local.bins.sidecar,
-      'init',
-      '--binary',
-      this.local.bins.simnode,
-      '--home',
-      home,
-      '--pool-id',
-      String(pool),
-      '--chain-id',
-      FLEET_KYVE_CHAIN_ID,
-      '--fallback-endpoints',
-      this.kyve.url,
-      '--seeds',
-      `${producer.nodeId}@${producer.p2pHostPort}`,
-      '--pruning-interval',
-      String(this.timings.pruningIntervalHours),
-      '--abci-endpoint',
-      rpc,
-      '--config',
-      configDir,
-      '--flags',
-      flags,
-    ])
-    const configFile = path.join(configDir, 'config.toml')
-    const config = parseToml(await readFile(configFile, 'utf8')) as Record<string, Record<string, unknown>>
-    config.node = {
-      ...config.node,
-      stopGraceSeconds: 10,
-      output: 'file',
-      logFile: path.join(this.local.logs, `node-${id}.log`),
-    }
-    // The crash-restart backoff doubles up to 5 min and resets only after 10 min up (the kubelet curve); the soak
-    // kills the same node several times in 10 min, so its cap is scaled down like every other timing here.
-    config.supervision = {
-      ...config.supervision,
-      intervalSeconds: 1,
-      restartBackoffInitialSeconds: 1,
-      restartBackoffMaxSeconds: 16,
-    }
-    config.http = { ...config.http, enabled: true, listen: `127.0.0.1:${httpPort}` }
-    config.fleet = {
-      ...config.fleet,
-      redisUrl: redis.url,
-      sidecarId: id,
-      reportIntervalSeconds: 1,
+      pruningIntervalHours: this.timings.pruningIntervalHours,
       trackerTimeoutSeconds: this.timings.trackerTimeoutSeconds,
-    }
-    await writeFile(configFile, stringifyToml(config))
-    const args = [this.local.bins.sidecar, 'start', '--config', configDir]
+      // The crash-restart backoff doubles up to 5 min and resets only after 10 min up (the kubelet curve); the soak
+      // kills the same node several times in 10 min, so its cap is scaled down like every other timing here.
+      restartBackoffMaxSeconds: 16,
+    })
     const clockFile = LIBFAKETIME === null ? null : path.join(this.dir, `clock-${id}.rc`)
     const env = clockFile === null ? {} : await fakeClockEnv(clockFile)
     const sidecar: SoakSidecar = {
@@ -268,7 +211,7 @@ export class SoakFleet {
       args,
       env,
       logFile: this.local.logFile(id),
-      http: `http://127.0.0.1:${httpPort}`,
+      http,
       process: this.spawn(id, args, env),
       killExpected: false,
       restarts: 0,
@@ -318,10 +261,5 @@ export class SoakFleet {
     void proc.exit().then((exit) => {
       if (member.process === proc && !member.killExpected) this.onUnexpectedExit(member, exit)
     })
-  }
-
-  private need<T>(value: T | null): T {
-    if (value === null) throw new Error('SoakFleet: LocalFleet was not started')
-    return value
   }
 }

@@ -51,6 +51,8 @@ export interface TrackerSpec {
 
 export interface TrackerInfo {
   id: string
+  /** `process.execPath` arguments that started the tracker: the same command restarts it. */
+  args: string[]
   url: string
   configFile: string
   logFile: string
@@ -60,24 +62,40 @@ export interface TrackerInfo {
 export interface SidecarSpec {
   id: string
   pruningIntervalHours: number
+  /** The KYVE pool the sidecar follows (`init --pool-id`). @default FLEET_POOL_ID */
+  poolId?: number
+  /**
+   * The follower's home. It may exist already (e.g. a mount point of its own) but must hold no node yet.
+   * @default `<dir>/node-<id>`
+   */
+  home?: string
   /** `supervision.intervalSeconds`. @default 1 */
   intervalSeconds?: number
   /** `fleet.reportIntervalSeconds`. @default 1 */
   reportIntervalSeconds?: number
   /** `fleet.trackerTimeoutSeconds`. @default 15 */
   trackerTimeoutSeconds?: number
+  /** `supervision.restartBackoffMaxSeconds`. @default the sidecar's own (`init`'s) */
+  restartBackoffMaxSeconds?: number
   /** Extra environment (e.g. `GHOSTFLEET_FLEET_KEY`). */
   env?: NodeJS.ProcessEnv
 }
 
-export interface SidecarInfo {
+/** A sidecar initialised and configured by {@link LocalFleet.prepareSidecar}, not started. */
+export interface PreparedSidecar {
   id: string
+  poolId: number
   /** The follower node's RPC. */
   rpc: string
-  /** The sidecar's HTTP API (/status, /metrics). */
+  /** The sidecar's HTTP API (/status, /metrics), once started. */
   http: string
   home: string
   configDir: string
+  /** `process.execPath` arguments that start the sidecar: the same command restarts it. */
+  args: string[]
+}
+
+export interface SidecarInfo extends PreparedSidecar {
   logFile: string
   process: ManagedProcess
 }
@@ -184,7 +202,7 @@ export class LocalFleet {
     const proc = this.spawn(spec.id, args, spec.env)
     const url = `http://127.0.0.1:${port}`
     await waitForHttp(`${url}/livez`, proc, spec.id)
-    const info = { id: spec.id, url, configFile, logFile: this.logFile(spec.id), process: proc }
+    const info = { id: spec.id, args, url, configFile, logFile: this.logFile(spec.id), process: proc }
     this.trackers.push(info)
     return info
   }
@@ -194,10 +212,24 @@ export class LocalFleet {
    * for fast ticks and fleet mode, and starts the sidecar (which launches the follower).
    */
   async startSidecar(spec: SidecarSpec): Promise<SidecarInfo> {
+    const prepared = await this.prepareSidecar(spec)
+    const proc = this.spawn(spec.id, prepared.args, spec.env)
+    await waitForHttp(`${prepared.http}/livez`, proc, spec.id)
+    const info = { ...prepared, logFile: this.logFile(spec.id), process: proc }
+    this.sidecars.push(info)
+    return info
+  }
+
+  /**
+   * {@link startSidecar} without the start: for a caller that supervises the sidecar itself (the soak restarts
+   * the same command after killing it).
+   */
+  async prepareSidecar(spec: SidecarSpec): Promise<PreparedSidecar> {
     const redis = this.need(this.redis, 'startRedis')
     const kyve = this.need(this.kyve, 'startKyve')
     const producer = this.need(this.producer, 'startProducer')
-    const home = path.join(this.dir, `node-${spec.id}`)
+    const poolId = spec.poolId ?? FLEET_POOL_ID
+    const home = spec.home ?? path.join(this.dir, `node-${spec.id}`)
     const configDir = path.join(this.dir, `sidecar-${spec.id}`)
     await this.simnodeInit(home)
     const rpcPort = await freePort()
@@ -213,7 +245,7 @@ export class LocalFleet {
       '--home',
       home,
       '--pool-id',
-      String(FLEET_POOL_ID),
+      String(poolId),
       '--chain-id',
       FLEET_KYVE_CHAIN_ID,
       '--fallback-endpoints',
@@ -242,6 +274,9 @@ export class LocalFleet {
       ...config.supervision,
       intervalSeconds: spec.intervalSeconds ?? 1,
       restartBackoffInitialSeconds: 1,
+      ...(spec.restartBackoffMaxSeconds === undefined
+        ? {}
+        : { restartBackoffMaxSeconds: spec.restartBackoffMaxSeconds }),
     }
     config.http = { ...config.http, enabled: true, listen: `127.0.0.1:${httpPort}` }
     config.fleet = {
@@ -252,12 +287,8 @@ export class LocalFleet {
       trackerTimeoutSeconds: spec.trackerTimeoutSeconds ?? 15,
     }
     await writeFile(configFile, stringifyToml(config))
-    const proc = this.spawn(spec.id, [this.bins.sidecar, 'start', '--config', configDir], spec.env)
-    const http = `http://127.0.0.1:${httpPort}`
-    await waitForHttp(`${http}/livez`, proc, spec.id)
-    const info = { id: spec.id, rpc, http, home, configDir, logFile: this.logFile(spec.id), process: proc }
-    this.sidecars.push(info)
-    return info
+    const args = [this.bins.sidecar, 'start', '--config', configDir]
+    return { id: spec.id, poolId, rpc, http: `http://127.0.0.1:${httpPort}`, home, configDir, args }
   }
 
   /**
