@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
-import { readdir, readFile, readlink, realpath } from 'node:fs/promises'
+import { readdir, readFile, readlink, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { setImmediate as setImmediatePromise } from 'node:timers/promises'
 import { promisify } from 'node:util'
@@ -203,6 +203,38 @@ export async function pidsWithFileOpen(file: string): Promise<number[]> {
     }
   }
   return found
+}
+
+/**
+ * Whether `pid` has `file` open (Linux /proc/<pid>/fd): a descriptor whose link names the file, or whose target has
+ * the file's device and inode (the link text can differ from our path across mount namespaces and bind mounts).
+ * `unknown` when the descriptors cannot be read although the process exists (another user's, without privileges).
+ */
+export async function processHasFileOpen(
+  pid: number,
+  file: string,
+  identity: { dev: bigint; ino: bigint },
+): Promise<'open' | 'not-open' | 'unknown'> {
+  if (process.platform !== 'linux') return 'unknown'
+  const target = path.resolve(file)
+  let fds: string[]
+  try {
+    fds = await readdir(`/proc/${pid}/fd`)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'EACCES' || code === 'EPERM' ? 'unknown' : 'not-open'
+  }
+  for (const fd of fds) {
+    const link = `/proc/${pid}/fd/${fd}`
+    try {
+      if ((await readlink(link)) === target) return 'open'
+      const info = await stat(link, { bigint: true })
+      if (info.dev === identity.dev && info.ino === identity.ino) return 'open'
+    } catch {
+      // The fd closed while we looked, or names something stat cannot follow (a socket, a deleted file).
+    }
+  }
+  return 'not-open'
 }
 
 /** A file some process has open for writing. */
