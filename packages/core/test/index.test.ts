@@ -42,6 +42,7 @@ describe('public surface', () => {
         'DISRUPTION_KINDS',
         'projectStalePool',
         'StalePoolInputError',
+        'SIDECAR_ID_PATTERN',
         'sidecarConfigSchema',
         'sidecarReportSchema',
         'thresholdOverridesSchema',
