@@ -531,7 +531,8 @@ export class Reconciler {
    */
   private plan(pool: PoolEntry, now: number, trigger: Trigger): void {
     if (pool.wanting.size === 0 || this.globalHold(now) !== null) return
-    if (pool.unavailable.size >= pool.settings.maxUnavailable) return
+    this.supersedePrunes(pool, now, trigger)
+    if (pool.wanting.size === 0 || pool.unavailable.size >= pool.settings.maxUnavailable) return
     const progress = pool.progress
     if (progress === null) return
     const stale = now - progress.fetchedAt > this.options.config.maxPoolAgeMs
@@ -554,6 +555,21 @@ export class Reconciler {
       const entry = this.sidecars.get(id)
       const want = wants.get(id)
       if (entry !== undefined && want !== undefined) this.issue(pool, entry, want, now, trigger)
+    }
+  }
+
+  /**
+   * Replaces with their return to normal the prunes that sidecars are not running (the only wants a sidecar
+   * with a command is assessed to have, `supersedableByReturn`). The switch takes over the prune's budget slot:
+   * the same sidecar, so no more of the pool is disrupted than before.
+   */
+  private supersedePrunes(pool: PoolEntry, now: number, trigger: Trigger): void {
+    for (const id of [...pool.wanting]) {
+      const entry = this.sidecars.get(id)
+      const want = entry?.assessment?.want
+      if (entry === undefined || want == null || entry.command === null) continue
+      this.finish(entry, now, 'dropped', `superseded by a return to normal: ${want.reason}`)
+      this.issue(pool, entry, want, now, trigger)
     }
   }
 

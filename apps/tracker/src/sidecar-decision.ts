@@ -72,7 +72,6 @@ export interface AssessInput {
 
 function holdNote(input: AssessInput): string | null {
   const { report, progress, now, maxPoolAgeMs } = input
-  if (input.command !== null) return null
   if (progress === null) return 'pool height not known yet: holding the current mode'
   if (progress.poolHeight === null) {
     return `pool key ${JSON.stringify(progress.poolHeightKey)} is not a height: holding the current mode`
@@ -130,13 +129,44 @@ function staleReturn(
   }
 }
 
+/**
+ * Whether a return to normal may replace `command`: a prune the sidecar is not running (not picked up yet, or
+ * picked up and refused) while it serves on a reachable node. A ghost node does not sync, so a prune it refuses
+ * must not hold it in ghost while the pool catches up; a prune it reports running is left to finish.
+ */
+export function supersedableByReturn(command: Command, report: SidecarReport): boolean {
+  return command.kind === 'prune' && report.activity === 'serving' && report.nodeReachable
+}
+
 export function assessSidecar(input: AssessInput): SidecarAssessment {
-  const { report, command, progress, now } = input
+  const { command } = input
+  if (command === null) return assessFree(input)
+  const inProgress = (assessment: { lag: number | null; thresholds: Thresholds | null }) => ({
+    want: null,
+    note: `in progress: ${command.reason}`,
+    lag: assessment.lag,
+    thresholds: assessment.thresholds,
+  })
+  if (!supersedableByReturn(command, input.report)) return inProgress(lagAndThresholds(input))
+  const free = assessFree({ ...input, command: null })
+  const want = free.want
+  if (want?.kind === 'switch' && want.mode === 'normal') {
+    return { ...free, note: `${free.note}; supersedes the pending ${command.reason}` }
+  }
+  return inProgress(free)
+}
+
+function lagAndThresholds(input: AssessInput): { lag: number | null; thresholds: Thresholds | null } {
+  const { report, progress } = input
   const thresholds = report.thresholds ?? (input.poolThresholds.ok ? input.poolThresholds.thresholds : null)
   const lag = progress?.poolHeight != null ? report.nodeHeight - progress.poolHeight : null
-  if (command !== null) {
-    return { want: null, note: `in progress: ${command.reason}`, lag, thresholds }
-  }
+  return { lag, thresholds }
+}
+
+/** The assessment of a sidecar with no command. */
+function assessFree(input: AssessInput): SidecarAssessment {
+  const { report, progress, now } = input
+  const { lag, thresholds } = lagAndThresholds(input)
   const staleAssessment = staleReturn(input, thresholds, lag)
   if (staleAssessment !== null) return staleAssessment
   const held = holdNote(input)

@@ -186,6 +186,53 @@ describe('assessSidecar: prunes', () => {
   })
 })
 
+describe('assessSidecar: a pending command', () => {
+  const pendingPrune = (overrides: Partial<Command> = {}): Command =>
+    ({
+      kind: 'prune',
+      height: 997,
+      basedOnPoolHeight: 1000,
+      poolFetchedAt: NOW - 1000,
+      issuedAt: NOW - 5000,
+      token: { epoch: 2, generation: 5 },
+      pickedUpAt: null,
+      reason: 'prune to 997',
+      ...overrides,
+    }) as Command
+  // A ghost node the pool caught up with: diff 40 ≤ min 50.
+  const caughtUp = report({ mode: 'ghost', nodeHeight: 1040, appliedEpoch: 2, appliedGeneration: 5 })
+
+  it('lets a return to normal supersede a prune the sidecar is not running (pending or refused)', () => {
+    for (const command of [pendingPrune(), pendingPrune({ pickedUpAt: NOW - 4000 })]) {
+      const assessment = assess({ report: caughtUp, command })
+      expect(assessment.want).toMatchObject({ kind: 'switch', mode: 'normal' })
+      expect(assessment.note).toMatch(/supersedes the pending prune to 997/)
+    }
+    // On a stale pool height too, when the pool could have caught up (the stale-pool valve).
+    const sixHoursOld = progress({ poolHeightKey: '10000', poolHeight: 10_000, fetchedAt: NOW - 6 * HOUR })
+    expect(
+      assess({ report: { ...caughtUp, nodeHeight: 11_000 }, command: pendingPrune(), progress: sixHoursOld })
+        .want,
+    ).toMatchObject({ kind: 'switch', mode: 'normal' })
+  })
+
+  it('keeps a pending prune when the node stays ghost, and anything the sidecar is running', () => {
+    const prune = pendingPrune()
+    // Diff 70: between the thresholds, ghost holds, and so does the prune.
+    const holding = assess({ report: { ...caughtUp, nodeHeight: 1070 }, command: prune })
+    expect(holding.want).toBeNull()
+    expect(holding.note).toBe('in progress: prune to 997')
+    // The sidecar reports the prune running (or its node down): it finishes before anything else.
+    expect(assess({ report: { ...caughtUp, activity: 'pruning' }, command: prune }).want).toBeNull()
+    expect(assess({ report: { ...caughtUp, nodeReachable: false }, command: prune }).want).toBeNull()
+    // A retry wait after a withdrawn switch still applies.
+    expect(assess({ report: caughtUp, command: prune, switchRetryAt: NOW + 1 }).want).toBeNull()
+    // A pending switch is never replaced.
+    const toGhost: Command = { ...pendingPrune(), kind: 'switch', mode: 'ghost' } as Command
+    expect(assess({ report: caughtUp, command: toGhost }).want).toBeNull()
+  })
+})
+
 describe('advanceCommand', () => {
   const prune = (overrides: Partial<Command> = {}): Command =>
     ({

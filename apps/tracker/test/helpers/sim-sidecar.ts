@@ -31,6 +31,8 @@ export interface SimSidecarOptions {
   thresholds?: Thresholds | null
   /** Hold prunes in "pruning" until `finishPrune()`. @default false */
   holdPrunes?: boolean
+  /** Applies prune commands but never prunes (as a sidecar whose node is behind the pool refuses them). */
+  refusePrunes?: boolean
   reportIntervalMs?: number
   fleetKey?: FleetKey | null
   /** Report as a release before report sequence numbers: no `bootId`/`seq`. @default false */
@@ -51,6 +53,7 @@ export class SimSidecar {
   lastPrune: SidecarReport['lastPrune'] = null
   thresholds: Thresholds | null
   holdPrunes: boolean
+  refusePrunes: boolean
   /** Every prune this sidecar carried out (height). */
   readonly prunes: number[] = []
   /** Mode switches it carried out. */
@@ -85,6 +88,7 @@ export class SimSidecar {
     this.nodeBase = options.nodeBase ?? 1
     this.thresholds = options.thresholds === undefined ? TEST_THRESHOLDS : options.thresholds
     this.holdPrunes = options.holdPrunes ?? false
+    this.refusePrunes = options.refusePrunes ?? false
     this.reportIntervalMs = options.reportIntervalMs ?? 1000
     this.fleetKey = options.fleetKey ?? null
     this.legacyReports = options.legacyReports ?? false
@@ -171,7 +175,7 @@ export class SimSidecar {
       return
     }
     const height = desired.pruneToHeight
-    if (height !== null && height > this.nodeBase && this.mode === 'ghost') {
+    if (height !== null && height > this.nodeBase && this.mode === 'ghost' && !this.refusePrunes) {
       if (this.holdPrunes) {
         this.activity = 'pruning'
         this.pendingPrune = height
