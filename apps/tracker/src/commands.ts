@@ -7,7 +7,8 @@
  *
  * A command holds one slot of its pool's availability budget from the moment it is written until it is done or
  * withdrawn (timeout, refused): the sidecar's reports lag the command, and without the hold a second sidecar
- * could be sent down before the first one reports that it is down.
+ * could be sent down before the first one reports that it is down. A prune the sidecar is not running gives way
+ * to a return to normal of the same sidecar, which takes over its slot (see the reconciler).
  *
  * Why a sidecar never prunes twice for one command: the prune height H of a command never changes while the
  * command lives, even when the desired state is rewritten (failover, refresh) under a new generation; a prune to
