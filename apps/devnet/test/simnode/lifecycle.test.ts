@@ -135,7 +135,10 @@ describe('process lifecycle and restarts', () => {
     await waitForHeight(producer, top + 10)
     // The follower already holds blocks above the base: it keeps following.
     await waitForHeight(follower, top + 10)
-    // A new node would need block 1, which no peer has any more (no state sync here): it stays empty.
+    // A new node would need block 1, which only the follower still has; with the follower gone (the producer's
+    // peer exchange would otherwise hand out its address), no reachable peer has it (no state sync here): the new
+    // node stays empty.
+    expect(await follower.stop()).toBe(0)
     const empty = await fleet.start(fresh, ['--p2p.persistent_peers', producer.address])
     await waitForHeight(producer, (await producer.height()) + 10)
     expect(await empty.height()).toBe(0)
