@@ -1,7 +1,8 @@
 #!/bin/sh
-# A demo sidecar of docker/compose.yml: a follower node of the simulated chain (ghostfleet-simnode) and the
-# ghostfleet-sidecar that supervises it, set up the way an operator would on a real host:
-# `ghostfleet-sidecar init` against the KYVE API, then `ghostfleet-sidecar start`. The path and address
+# A demo sidecar of docker/compose.yml: a follower node of the simulated chain (`ghostfleet devnet simnode`) and
+# the sidecar that supervises it, set up the way an operator would on a real host:
+# `ghostfleet sidecar init` against the KYVE API, then `ghostfleet sidecar start`. The node binary given to
+# `init --binary` must be one executable path: the image's `ghostfleet-simnode` link (the old name) is that. The path and address
 # variables exist so test/e2e/deploy.test.ts can run this script outside a container.
 set -eu
 node_home=${NODE_HOME:-/data/node}
@@ -10,12 +11,12 @@ http_port=${SIDECAR_HTTP_PORT:-26670}
 : "${KYVE_API:?KYVE_API must name the KYVE REST endpoint}"
 
 if [ ! -f "$node_home/config/config.toml" ]; then
-  ghostfleet-simnode init --home "$node_home" --chain-id "${SOURCE_CHAIN_ID:-sim-1}" --moniker "$(hostname)"
+  ghostfleet devnet simnode init --home "$node_home" --chain-id "${SOURCE_CHAIN_ID:-sim-1}" --moniker "$(hostname)"
 fi
 
 if [ ! -f "$config_dir/config.toml" ]; then
-  producer_id=$(ghostfleet-simnode show-node-id --home "${CHAIN_HOME:-/chain/chain}")
-  ghostfleet-sidecar init \
+  producer_id=$(ghostfleet devnet simnode show-node-id --home "${CHAIN_HOME:-/chain/chain}")
+  ghostfleet sidecar init \
     --config "$config_dir" \
     --binary "$(command -v ghostfleet-simnode)" \
     --home "$node_home" \
@@ -33,4 +34,4 @@ if [ ! -f "$config_dir/config.toml" ]; then
   fi
 fi
 
-exec ghostfleet-sidecar start --config "$config_dir"
+exec ghostfleet sidecar start --config "$config_dir"

@@ -255,6 +255,7 @@ export function systemdVerify(units: string[], root: string): { code: number; ou
 // ------------------------------------------------------------------------------------------------ CLI calls
 
 export const CLIS: Record<string, string> = {
+  ghostfleet: repoPath('apps', 'ghostfleet', 'dist', 'cli.js'),
   'ghostfleet-sidecar': repoPath('apps', 'sidecar', 'dist', 'cli.js'),
   'ghostfleet-tracker': repoPath('apps', 'tracker', 'dist', 'cli.js'),
   'ghostfleet-simnode': repoPath('apps', 'devnet', 'dist', 'simnode-cli.js'),
@@ -299,11 +300,11 @@ export function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)].map((m) => m[1] as string)
 }
 
-/** `--flag` names of the CLI's subcommand, from its own `--help`. */
+/** `--flag` names of the CLI's subcommand (words separated by spaces: `sidecar start`), from its own `--help`. */
 export function knownFlags(cli: string, subcommand: string | undefined): Set<string> {
   const script = CLIS[cli]
   if (script === undefined) throw new Error(`unknown CLI ${cli}`)
-  const args = subcommand === undefined ? ['--help'] : [subcommand, '--help']
+  const args = subcommand === undefined ? ['--help'] : [...subcommand.split(' '), '--help']
   const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', cwd: REPO })
   const help = `${result.stdout}${result.stderr}`
   if (subcommand !== undefined && !help.includes(`Usage: ${cli} ${subcommand}`)) {
@@ -312,10 +313,20 @@ export function knownFlags(cli: string, subcommand: string | undefined): Set<str
   return new Set([...help.matchAll(/--[a-z][a-z0-9._-]*/g)].map((m) => m[0]))
 }
 
-/** The subcommand and the `--flags` a call uses. */
+/** How many leading words name the command: `ghostfleet sidecar start`, `ghostfleet devnet simnode start`. */
+function commandDepth(call: CliCall): number {
+  if (call.cli !== 'ghostfleet') return 1
+  return call.args[0] === 'devnet' && call.args[1] === 'simnode' ? 3 : 2
+}
+
+/** The subcommand (its words joined by spaces) and the `--flags` a call uses. */
 export function callFlags(call: CliCall): { subcommand: string | undefined; flags: string[] } {
-  const first = call.args[0]
-  const subcommand = first !== undefined && !first.startsWith('-') ? first : undefined
+  const words: string[] = []
+  for (const arg of call.args.slice(0, commandDepth(call))) {
+    if (arg.startsWith('-')) break
+    words.push(arg)
+  }
+  const subcommand = words.length > 0 ? words.join(' ') : undefined
   const flags = call.args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0] as string)
   return { subcommand, flags }
 }

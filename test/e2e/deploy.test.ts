@@ -278,22 +278,12 @@ describe('docker/Dockerfile', () => {
     expect(names).toEqual(expect.arrayContaining(['sidecar', 'tracker', 'devnet']))
     expect(stages.length).toBeGreaterThan(4)
     const text = readFileSync(DOCKERFILE, 'utf8')
-    for (const app of ['sidecar', 'tracker', 'devnet']) {
-      const build = stages.find((s) => s.name === `build-${app}`)
-      const runs = build?.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args) ?? []
-      expect(
-        runs.some((r) => /\bnpm ci\b/.test(r)),
-        app,
-      ).toBe(true)
-      expect(
-        runs.some((r) => /turbo run build --filter=@ghostfleet\//.test(r)),
-        app,
-      ).toBe(true)
-      expect(
-        runs.some((r) => /npm prune --omit=dev/.test(r)),
-        app,
-      ).toBe(true)
-    }
+    // One build of the `ghostfleet` app and what it needs; every image runs it.
+    const build = stages.find((s) => s.name === 'build')
+    const runs = build?.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args) ?? []
+    expect(runs.some((r) => /\bnpm ci\b/.test(r))).toBe(true)
+    expect(runs.some((r) => /turbo run build --filter=@ghostfleet\/cli\.\.\./.test(r))).toBe(true)
+    expect(runs.some((r) => /npm prune --omit=dev/.test(r))).toBe(true)
     // COPY --from names stages that exist; files copied from the context exist.
     for (const stage of stages) {
       for (const copy of stage.instructions.filter((i) => i.keyword === 'COPY')) {
@@ -321,18 +311,18 @@ describe('docker/Dockerfile', () => {
   })
 
   it('runs every final image as a non-root user with a health check and the right CLI', () => {
-    const bins: Record<string, string[]> = {
-      sidecar: ['ghostfleet-sidecar'],
-      tracker: ['ghostfleet-tracker'],
-      devnet: ['ghostfleet-sidecar', 'ghostfleet-simnode', 'ghostfleet-devnet'],
+    // Every image has `ghostfleet` and its old names, linked as npm links apps/ghostfleet's bins.
+    const pkg = JSON.parse(readFileSync(repoPath('apps', 'ghostfleet', 'package.json'), 'utf8')) as {
+      bin: Record<string, string>
     }
     const packageBins: Record<string, string> = {}
-    for (const app of ['sidecar', 'tracker', 'devnet']) {
-      const pkg = JSON.parse(readFileSync(repoPath('apps', app, 'package.json'), 'utf8')) as {
-        bin: Record<string, string>
-      }
-      for (const [name, file] of Object.entries(pkg.bin))
-        packageBins[name] = path.posix.join('/app/apps', app, file)
+    for (const [name, file] of Object.entries(pkg.bin))
+      packageBins[name] = path.posix.join('/app/apps/ghostfleet', file)
+    expect(Object.keys(packageBins).sort()).toEqual(Object.keys(CLIS).sort())
+    const bins: Record<string, string[]> = {
+      sidecar: Object.keys(packageBins),
+      tracker: Object.keys(packageBins),
+      devnet: Object.keys(packageBins),
     }
     for (const [target, expected] of Object.entries(bins)) {
       const chain = stageChain(stages, target)
@@ -395,7 +385,7 @@ describe('systemd units', () => {
     expect(unitValues(unit, 'Service', 'ReadWritePaths').join(' ')).toContain('%h')
     // The config directory named in ExecStart is one of the writable paths.
     expect(unitValue(unit, 'Service', 'ExecStart')).toMatch(
-      /ghostfleet-sidecar start --config %h\/\.ghostfleet$/,
+      /\/ghostfleet sidecar start --config %h\/\.ghostfleet$/,
     )
     expect(Number(unitValue(unit, 'Service', 'LimitNOFILE'))).toBeGreaterThanOrEqual(65536)
   })

@@ -192,7 +192,8 @@ describe.sequential('a fleet whose every process has its own Redis user', () => 
     const noPerm = async (attempt: Promise<unknown>) => await expect(attempt).rejects.toThrow(/NOPERM/)
     await noPerm(one.hgetall(keys.desired('acl-sc-2')))
     await noPerm(one.hset(keys.desired('acl-sc-2'), 'mode', '"normal"'))
-    await noPerm(one.hgetall(keys.report('acl-sc-2')))
+    // Siblings' reports are readable (gateway routing reads them without a tracker), never writable.
+    await noPerm(one.hset(keys.report('acl-sc-2'), 'nodeHeight', '1'))
     await noPerm(one.del(keys.report('acl-sc-2')))
     await noPerm(one.hset(keys.desired('acl-sc-1'), 'pruneToHeight', '1'))
     await noPerm(one.set(keys.leader, 'acl-sc-1:forged'))

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto'
 import { closeRedis, createRedis, keysOf, type RedisClient, readLeader } from '@ghostfleet/coordination'
 import { type DesiredState, WIRE_VERSION } from '@ghostfleet/core'
 import type { SidecarInfo, TrackerInfo } from '@ghostfleet/devnet'
-import { eventually, metricValue } from '@ghostfleet/testkit'
+import { eventually, logLines, metricValue } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFleet, logLines, metricsText, sidecarStatus } from './helpers/fleet-harness.js'
+import { createFleet, metricsText, sidecarStatus } from './helpers/fleet-harness.js'
 
 const env = { GHOSTFLEET_FLEET_KEY: randomBytes(32).toString('hex') }
 const FORGED_EPOCH = 1_000_000

@@ -30,16 +30,22 @@ import {
 import type { DesiredState } from '@ghostfleet/core'
 import type { KyveSimulator, LocalFleet, ManagedProcess, SidecarInfo, TrackerInfo } from '@ghostfleet/devnet'
 import { FLEET_POOL_ID } from '@ghostfleet/devnet'
-import { eventually, getJson, type Json, metricValue, nodeStatus } from '@ghostfleet/testkit'
+import {
+  type Disruption,
+  disruptions,
+  eventually,
+  getJson,
+  type Json,
+  logLines,
+  metricValue,
+  nodeStatus,
+  overlapping,
+} from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createFleet,
-  type Disruption,
-  disruptions,
-  logLines,
   metricsText,
   nodeServesBlocks,
-  overlapping,
   poolHeight,
   Recorder,
   sidecarStatus,
@@ -409,8 +415,9 @@ describe.sequential('a fleet of three sidecars and two trackers', () => {
 
   it('keeps every node serving through 30 s without Redis, decides locally, and rejoins the tracker', async () => {
     const redisServer = fleet.redis as NonNullable<LocalFleet['redis']>
-    await redisServer.kill()
+    // Taken before the kill: a sidecar may notice the lost connection (and log it) before kill() returns.
     const downAt = Date.now()
+    await redisServer.kill()
     const notServing: string[] = []
     const local = new Set<string>()
     // Observe for the 30 s of the outage (this loop is the outage, not a wait for a condition).

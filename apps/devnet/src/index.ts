@@ -5,7 +5,13 @@
  * sidecars).
  */
 
-export { type FleetBinaries, resolveFleetBinaries } from './fleet/fleet-layout.js'
+export {
+  type FleetBinaries,
+  type FleetCommand,
+  fleetCommand,
+  localFleetBinaries,
+  resolveFleetBinaries,
+} from './fleet/fleet-layout.js'
 export {
   FLEET_KYVE_CHAIN_ID,
   FLEET_MAX_BUNDLE_SIZE,
@@ -24,5 +30,6 @@ export {
   waitForHttp,
 } from './fleet/local-fleet.js'
 export { ManagedProcess, type ManagedProcessOptions } from './fleet/managed-process.js'
+export { fetchFleetHeights, GHOST_HOLD_BLOCKS, poolCeiling } from './fleet/pool-pacer.js'
 export * from './kyve-sim/index.js'
 export * from './simnode/index.js'

@@ -2,6 +2,7 @@
 /**
  * `ghostfleet-simnode`: init | start | generate | show-node-id. See src/simnode/README.md.
  */
+import { runAsEntry } from '@ghostfleet/core'
 import { Command, Option } from 'commander'
 import { generateChain } from './simnode/generate.js'
 import { defaultLayout } from './simnode/home.js'
@@ -196,4 +197,15 @@ withBlockContentOptions(
     },
   )
 
-program.parseAsync(process.argv).catch(fail)
+/** Runs the command line on `argv` (the arguments after the program name); resolves to the exit code. */
+export async function main(argv: readonly string[], name = 'ghostfleet-simnode'): Promise<number> {
+  program.name(name)
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+  } catch (error) {
+    fail(error)
+  }
+  return Number(process.exitCode ?? 0)
+}
+
+runAsEntry(main)

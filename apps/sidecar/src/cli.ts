@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * `ghostfleet-sidecar`: init | start | prune | backup | status | version. Thin: flags are parsed here, the work
+ * `ghostfleet-sidecar`: init | start | bootstrap | prune | backup | status | version. Thin: flags are parsed here, the work
  * is in `commands/`. See README.md for every command and flag.
  */
+import { runAsEntry } from '@ghostfleet/core'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { runBackup } from './commands/backup.js'
+import { parseDurationFlag, runBootstrapCommand } from './commands/bootstrap.js'
 import { runInit } from './commands/init.js'
 import { PRUNE_EXIT, runPrune } from './commands/prune.js'
 import { runStart } from './commands/start.js'
@@ -154,6 +156,62 @@ program
   })
 
 program
+  .command('bootstrap')
+  .description(
+    "fill this empty node home with a sibling's checkpoint (the tracker picks the donor), check the node serves " +
+      "the donor's blocks, then run start",
+  )
+  .option('--config <dir>', 'config directory, as for start [default: ~/.ghostfleet]')
+  .option('--tracker-url <url>', "the tracker's peer listener [default: GHOSTFLEET_TRACKER_URL]")
+  .option('--force', 'replace a data directory that already holds data', false)
+  .option(
+    '--parallel <n>',
+    'files transferred at once (connections to the donor)',
+    integer('--parallel', 1, 64),
+    4,
+  )
+  .option(
+    '--timeout <duration>',
+    'how long to wait for the checkpoint, and for the node to serve (90s, 30m, 2h) [default: 30m]',
+    (value: string) => {
+      try {
+        return parseDurationFlag(value)
+      } catch (error) {
+        throw new InvalidArgumentError(`--timeout: ${(error as Error).message}`)
+      }
+    },
+  )
+  .option(
+    '--download-dir <dir>',
+    'where the download goes [default: beside the home, <home>-ghostfleet-bootstrap]',
+  )
+  .option('--no-start', 'stop after the check instead of running start')
+  .action(
+    async (o: {
+      config?: string
+      trackerUrl?: string
+      force: boolean
+      parallel: number
+      timeout?: number
+      start: boolean
+      downloadDir?: string
+    }) => {
+      process.exitCode = await runBootstrapCommand(
+        {
+          ...(o.config === undefined ? {} : { config: o.config }),
+          ...(o.trackerUrl === undefined ? {} : { trackerUrl: o.trackerUrl }),
+          ...(o.downloadDir === undefined ? {} : { downloadDir: o.downloadDir }),
+          force: o.force,
+          parallel: o.parallel,
+          timeoutMs: o.timeout ?? 1_800_000,
+          start: o.start,
+        },
+        output,
+      )
+    },
+  )
+
+program
   .command('prune')
   .description('prune a stopped node offline: delete blocks and states below --until-height')
   .requiredOption('--home <dir>', 'the node home')
@@ -245,16 +303,22 @@ program
     output.out(SIDECAR_VERSION)
   })
 
-try {
-  await program.parseAsync(process.argv)
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // Help and version end with exit 0; any usage error with 2 (commander already printed it).
-    process.exitCode = error.exitCode === 0 ? 0 : PRUNE_EXIT.usage
-  } else {
+/** Runs the command line on `argv` (the arguments after the program name); resolves to the exit code. */
+export async function main(argv: readonly string[], name = 'ghostfleet-sidecar'): Promise<number> {
+  program.name(name)
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return Number(process.exitCode ?? 0)
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end with exit 0; any usage error with 2 (commander already printed it).
+      return error.exitCode === 0 ? 0 : PRUNE_EXIT.usage
+    }
     output.err(
-      `ghostfleet-sidecar: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      `${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     )
-    process.exitCode = 1
+    return 1
   }
 }
+
+runAsEntry(main)

@@ -4,8 +4,9 @@
  *
  * Start order: node home and binary checks → persisted state → KYVE client (and the check that the pool validates
  * this node's chain) → fleet mode (Redis) → address book at its place for the persisted mode → HTTP server →
- * supervision loop and node → fleet reporting → Consul registration. Stop order is the reverse: deregister first
- * (nothing is routed to a node that is stopping), then the loop and the node, the HTTP server, Redis, KYVE.
+ * peer listener and RPC gateway → supervision loop and node → fleet reporting → Consul registration. Stop order
+ * is the reverse: deregister first (nothing is routed to a node that is stopping), then the loop and the node
+ * (the gateway still answers from siblings meanwhile), the gateway and peer listener, the HTTP server, Redis, KYVE.
  * Fleet reporting goes on while the node stops, so the tracker sees this sidecar restart rather than vanish.
  */
 import { stat } from 'node:fs/promises'
@@ -27,7 +28,10 @@ import { Controller } from './control/controller.js'
 import { LocalDecisionSource } from './control/local-decider.js'
 import { PoolRefresher } from './control/pool-refresher.js'
 import { sidecarConsulFrom } from './discovery/consul.js'
+import { createDonationParts } from './donation/donation-parts.js'
 import { FleetMode } from './fleet/fleet-mode.js'
+import { createGatewayMetrics } from './gateway/gateway-metrics.js'
+import { startGatewayParts } from './gateway/gateway-parts.js'
 import { createSidecarHttpApp } from './http/sidecar-server.js'
 import { createKyveSource } from './kyve/kyve-source.js'
 import { STARTUP_CHAIN_CHECK_MS, verifyPoolChain } from './kyve/pool-chain-check.js'
@@ -121,6 +125,21 @@ export class Sidecar implements Service {
           })
     if (fleet !== null) this.defer('fleet mode', () => fleet.close())
 
+    // Donating checkpoints to bootstrapping hosts needs the fleet key (manifests are signed) and the peer listener.
+    const fleetKey = settings.fleet?.fleetKey ?? null
+    const donation =
+      fleet !== null && fleetKey !== null && settings.fleet !== null && settings.peer !== null
+        ? createDonationParts({
+            settings,
+            fleetKey,
+            sidecarId: settings.fleet.sidecarId,
+            registry: metrics.registry,
+            log,
+          })
+        : null
+    if (donation !== null) this.defer('checkpoint sweeps and sealing', () => donation.stop())
+    await donation?.load()
+
     const pool = new PoolRefresher({
       source: fleet?.poolSource ?? kyve.source,
       poolId: settings.poolId,
@@ -186,6 +205,7 @@ export class Sidecar implements Service {
         prune: (untilHeight, signal) => this.prune(untilHeight, signal),
         dataDirBytes: () => directoryBytes(facts.dataDir),
         checkHome: () => homeProblem(home, facts.dataDir),
+        ...(donation === null ? {} : { donor: donation.donor }),
         onFatal: (error) => {
           log.fatal({ err: error }, `local fatal error: ${error.message}`)
           this.fail(error)
@@ -220,6 +240,19 @@ export class Sidecar implements Service {
       log.info({ url: server.url }, 'serving /livez, /readyz, /status and /metrics')
     }
 
+    const running = controller
+    const peerUrl = await startGatewayParts({
+      settings,
+      controller: running,
+      fleet,
+      nodeChainId: facts.chainId,
+      metrics: createGatewayMetrics(metrics.registry),
+      log,
+      defer: (what, run) => this.defer(what, run),
+      ...(donation === null ? {} : { checkpoints: donation.routes }),
+    })
+    donation?.start()
+
     log.info(
       {
         version: SIDECAR_VERSION,
@@ -233,12 +266,12 @@ export class Sidecar implements Service {
       },
       `starting the node in ${keeper.get().mode} mode`,
     )
-    const running = controller
     this.defer('node', () => running.stop())
     await running.start()
     fleet?.start({
       observe: () => ({ snapshot: running.snapshot(), activity: running.memberActivity() }),
       wake: () => running.runSoon(),
+      ...(peerUrl === null ? {} : { peerUrl }),
     })
 
     const consul = sidecarConsulFrom({

@@ -89,6 +89,8 @@ describe('ghostfleet-sidecar init', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/validated height 1000, max_bundle_size 100, upload_interval 60 s/)
     expect(r.stdout).toMatch(/ghost at diff ≥ 288000, normal at diff ≤ 144000, keep-recent 432000/)
+    // The command to run next, in the one executable's form.
+    expect(r.stdout).toContain(`then \`ghostfleet sidecar start --config ${configDir}\``)
     const config = parse(await readFile(path.join(configDir, 'config.toml'), 'utf8')) as Json
     expect(config['thresholds']).toEqual({
       heightDifferenceMax: 288000,
@@ -106,6 +108,10 @@ describe('ghostfleet-sidecar init', () => {
     expect(config['pool']).toMatchObject({ chainId: 'kyve-1', poolId: 1, endpoints: [kyve.url] })
     expect(config['pruning']).toMatchObject({ enabled: true, intervalHours: 12, statePruning: true })
     expect(config['http']).toEqual({ enabled: true, listen: '127.0.0.1:36999' })
+    expect(config['gateway']).toMatchObject({ enabled: true, listen: '127.0.0.1:26671' })
+    expect(r.stdout).toMatch(
+      /RPC gateway: give the KYVE protocol node http:\/\/127\.0\.0\.1:26671 as its RPC .*in place of http:\/\/127\.0\.0\.1:26657/,
+    )
     const appToml = await readFile(path.join(home, 'config', 'app.toml'), 'utf8')
     expect(appToml).toMatch(/^pruning = "custom"$/m)
     expect(appToml).toMatch(/^pruning-keep-recent = "432000"$/m)
@@ -143,7 +149,7 @@ describe('ghostfleet-sidecar init', () => {
   it('refuses an unknown pool', async () => {
     const r = await init([], '99')
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/pool 99 does not exist on kyve-1/)
+    expect(r.stderr).toMatch(/^ghostfleet sidecar init: .*pool 99 does not exist on kyve-1/)
     expect(r.stderr).toMatch(/Nothing was written/)
     await expectNothingWritten()
   })
@@ -242,7 +248,7 @@ describe('ghostfleet-sidecar init', () => {
     await expectNothingWritten()
     const missing = await sidecarCli(['init', '--home', home, '--config', configDir])
     expect(missing.code).toBe(2)
-    expect(missing.stderr).toMatch(/missing --binary, --pool-id/)
+    expect(missing.stderr).toMatch(/^ghostfleet sidecar init: missing --binary, --pool-id/)
   })
 
   it('imports a supervysor config, says where each field went, and restores the address book it stashed', async () => {

@@ -34,7 +34,7 @@ describe('ghostfleet-sidecar start: local fatal errors', () => {
     const { net, configDir, config } = await setup()
     const none = await sidecarCli(['start', '--config', configDir])
     expect(none.code).toBe(2)
-    expect(none.stderr).toMatch(/config\.toml does not exist\. Create it with `ghostfleet-sidecar init/)
+    expect(none.stderr).toMatch(/config\.toml does not exist\. Create it with `ghostfleet sidecar init/)
 
     await net.writeConfig(configDir, { ...config, pool: { ...config.pool, poolId: -1 } })
     const invalid = await sidecarCli(['start', '--config', configDir])

@@ -57,7 +57,7 @@ describe('StateKeeper', () => {
 describe('config file', () => {
   it('round-trips a config written by init, with the defaults filled in', async () => {
     const file = await writeSidecarConfig(dir.path, valid)
-    expect((await readFile(file, 'utf8')).startsWith('# ghostfleet-sidecar configuration')).toBe(true)
+    expect((await readFile(file, 'utf8')).startsWith('# ghostfleet sidecar configuration')).toBe(true)
     const { config } = await loadSidecarConfig(dir.path, {})
     expect(config.supervision.intervalSeconds).toBe(10)
     expect(config.http.listen).toBe('127.0.0.1:26670')

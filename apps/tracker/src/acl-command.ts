@@ -131,7 +131,7 @@ export async function runAcl(
     return 0
   } catch (error) {
     if (error instanceof UsageError || (error as NodeJS.ErrnoException).code === 'EEXIST') {
-      io.stderr(`ghostfleet-tracker acl: ${(error as Error).message}\n`)
+      io.stderr(`ghostfleet tracker acl: ${(error as Error).message}\n`)
       return 2
     }
     throw error

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `ghostfleet-tracker`: the command line. Parsing only; the work is in `start-command.ts`, `status-command.ts`, `status-watch.ts` and `acl-command.ts`. */
+import { runAsEntry } from '@ghostfleet/core'
 import { Command } from 'commander'
 import { type AclFlags, runAcl } from './acl-command.js'
 import { TrackerStatusError } from './errors.js'
@@ -64,7 +65,7 @@ program
       )
     } catch (error) {
       if (!(error instanceof TrackerStatusError)) throw error
-      process.stderr.write(`ghostfleet-tracker status: ${error.message}\n`)
+      process.stderr.write(`ghostfleet tracker status: ${error.message}\n`)
       process.exitCode = 1
     }
   })
@@ -120,4 +121,11 @@ program
     })
   })
 
-await program.parseAsync(process.argv)
+/** Runs the command line on `argv` (the arguments after the program name); resolves to the exit code. */
+export async function main(argv: readonly string[], name = 'ghostfleet-tracker'): Promise<number> {
+  program.name(name)
+  await program.parseAsync(argv, { from: 'user' })
+  return Number(process.exitCode ?? 0)
+}
+
+runAsEntry(main)

@@ -1,5 +1,5 @@
 /**
- * The life of a disruptive command (a mode switch or a prune) the tracker gives one sidecar.
+ * The life of a disruptive command (a mode switch, a prune, or a donor's checkpoint) the tracker gives one sidecar.
  *
  *   issued ──(sidecar applied its token, or stopped serving)──▶ picked up ──(effect seen)──▶ done
  *      │                                                          │
@@ -20,7 +20,7 @@
  * carries the same evidence; and a sidecar that never shows the effect (refused, not listening) has its command
  * withdrawn by the timeouts, which frees the slot. A sidecar that is silent counts as unavailable by itself.
  */
-import type { NodeMode, SidecarReport } from '@ghostfleet/core'
+import type { DonationReport, NodeMode, SidecarReport } from '@ghostfleet/core'
 import type { TrackerTiming } from './timing.js'
 
 /** The desired-state token under which a command was first written in the current epoch. */
@@ -55,7 +55,22 @@ export interface PruneCommand extends CommandBase {
   poolFetchedAt: number
 }
 
-export type Command = SwitchCommand | PruneCommand
+/**
+ * A donor's checkpoint for a bootstrapping host: the sidecar stops its node, links its data into a checkpoint and
+ * starts the node again (the desired state carries `donate`). It holds a budget slot until the donor reports the
+ * donation past `taking` (the node is serving again while it seals). A donor whose prune is due gets the prune
+ * command with `donate` beside it instead: one stop, one slot.
+ */
+export interface CheckpointCommand extends CommandBase {
+  kind: 'checkpoint'
+  bootstrapId: string
+}
+
+export type Command = SwitchCommand | PruneCommand | CheckpointCommand
+
+/** The command kinds, for metric labels and the fleet API. */
+export const COMMAND_KINDS = ['switch', 'prune', 'checkpoint'] as const
+export type CommandKind = Command['kind']
 
 /** Where a command stands after a report or a clock tick. */
 export type CommandProgress =
@@ -69,9 +84,19 @@ export function appliedAtLeast(report: SidecarReport, token: CommandToken): bool
   return report.appliedGeneration >= token.generation
 }
 
+/** The donor's report of the donation for `bootstrapId`, if it carries one. */
+export function donationOf(report: SidecarReport, bootstrapId: string): DonationReport | undefined {
+  return report.donations?.find((donation) => donation.bootstrapId === bootstrapId)
+}
+
 function effectSeen(command: Command, report: SidecarReport): boolean {
   if (command.kind === 'switch') {
     return report.mode === command.mode && report.activity === 'serving' && report.nodeReachable
+  }
+  if (command.kind === 'checkpoint') {
+    // Past `taking` the node runs again (sealing hashes files beside it), or the take failed and it serves.
+    const state = donationOf(report, command.bootstrapId)?.state
+    return state !== undefined && state !== 'taking' && report.activity === 'serving' && report.nodeReachable
   }
   // The base at or above H is the same evidence as lastPrune (the node can only get there by pruning to ≥ H).
   return (
@@ -95,7 +120,9 @@ export function advanceCommand(
   if (effectSeen(command, report)) return { state: 'done' }
   if (command.pickedUpAt === null) {
     const pickedUp =
-      (command.token !== null && appliedAtLeast(report, command.token)) || report.activity !== 'serving'
+      (command.token !== null && appliedAtLeast(report, command.token)) ||
+      report.activity !== 'serving' ||
+      (command.kind === 'checkpoint' && donationOf(report, command.bootstrapId) !== undefined)
     if (pickedUp) command.pickedUpAt = now
   }
   if (command.pickedUpAt === null) {
@@ -112,7 +139,9 @@ export function advanceCommand(
     const seen =
       command.kind === 'switch'
         ? `still in ${report.mode} mode`
-        : `base ${report.nodeBase}, last prune ${report.lastPrune === null ? 'none' : `to ${report.lastPrune.height}`}`
+        : command.kind === 'checkpoint'
+          ? `donation ${donationOf(report, command.bootstrapId)?.state ?? 'not reported'}`
+          : `base ${report.nodeBase}, last prune ${report.lastPrune === null ? 'none' : `to ${report.lastPrune.height}`}`
     return {
       state: 'withdrawn',
       outcome: 'refused',
@@ -124,5 +153,6 @@ export function advanceCommand(
 
 /** Short description for logs and the fleet API. */
 export function describeCommand(command: Command): string {
+  if (command.kind === 'checkpoint') return `checkpoint for bootstrap ${command.bootstrapId}`
   return command.kind === 'switch' ? `switch to ${command.mode}` : `prune to ${command.height}`
 }

@@ -97,7 +97,7 @@ const HOUR_MS = 3_600_000
 
 /** The one place the file's seconds and hours become milliseconds. */
 export function resolveTrackerConfig(config: TrackerConfig) {
-  const { pollIntervalSeconds, maxPoolAgeSeconds, defaults, pools, ...rest } = config
+  const { pollIntervalSeconds, maxPoolAgeSeconds, defaults, pools, bootstrap, ...rest } = config
   const { pruningIntervalHours, ...poolDefaults } = defaults
   return {
     ...rest,
@@ -105,6 +105,8 @@ export function resolveTrackerConfig(config: TrackerConfig) {
     /** A pool height older than this is not used for pruning decisions. */
     maxPoolAgeMs: maxPoolAgeSeconds * SECOND_MS,
     defaults: { ...poolDefaults, pruningIntervalMs: pruningIntervalHours * HOUR_MS },
+    /** A bootstrap request not ready this long after it was made expires. */
+    bootstrap: { requestTtlMs: Math.round(bootstrap.requestTtlSeconds * SECOND_MS) },
     pools: pools.map(({ pruningIntervalHours: hours, ...pool }) => ({
       ...pool,
       pruningIntervalMs: hours === undefined ? undefined : hours * HOUR_MS,
@@ -152,6 +154,11 @@ export async function resolveTrackerSettings(
   } catch (error) {
     if (error instanceof CoordinationError) throw new ConfigError(error.message)
     throw error
+  }
+  if (config.peer.listen !== undefined && fleetKey === null) {
+    throw new ConfigError(
+      `[peer] listen is set but ${FLEET_KEY_ENV} is not: the tracker's peer listener authenticates every request with the fleet key`,
+    )
   }
   return {
     config: resolveTrackerConfig(config),

@@ -32,7 +32,7 @@ import type { Logger } from '@ghostfleet/telemetry'
 import { contentOf, type DesiredContent, sameCommand } from './desired-content.js'
 
 /** What made the tracker write: used for the decision-latency histogram. */
-export type TriggerKind = 'report' | 'pool' | 'election' | 'sweep' | 'refresh'
+export type TriggerKind = 'report' | 'pool' | 'sweep' | 'refresh'
 
 export interface Trigger {
   kind: TriggerKind
@@ -172,7 +172,7 @@ export class DesiredStateWriter {
   /**
    * Re-issues states last written more than `olderThanMs` ago (same content, new generation and issue time), so
    * sidecars see a live tracker. Each sidecar's interval is shortened by a fixed share (from its id) of up to a
-   * quarter, so states written together at an election do not all come due in the same sweep again. Refreshes
+   * quarter, so states written together (after an election) do not all come due in the same sweep again. Refreshes
    * queue behind decisions, so they never delay one.
    */
   refresh(olderThanMs: number): number {

@@ -6,7 +6,7 @@ export class ConfigFileError extends ConfigError {
   override readonly name = 'ConfigFileError'
 }
 
-/** `ghostfleet-tracker status` could not get a usable answer from the tracker. */
+/** `ghostfleet tracker status` could not get a usable answer from the tracker. */
 export class TrackerStatusError extends Error {
   override readonly name = 'TrackerStatusError'
 }

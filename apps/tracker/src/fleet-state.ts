@@ -39,6 +39,14 @@ export interface SidecarEntry {
   lastOutcome: CommandOutcomeRecord | null
   /** Next time a deadline of this sidecar needs a look (command timeout, retry, prune due); Infinity none. */
   nextCheckAt: number
+  /**
+   * False for an entry built at the election from what Redis held (report hashes, the previous picture), until
+   * the sidecar's first report to this leader. Until then nothing is written for it and no command is adopted:
+   * Redis restarted from an old snapshot brings back old reports and old desired states together, and a state
+   * decided on them under the new epoch would win over what the sidecar applied since (the chaos soak saw two
+   * sidecars just back in normal mode sent to ghost at once by "holding the current mode").
+   */
+  heardSinceElection: boolean
 }
 
 export interface PoolEntry {

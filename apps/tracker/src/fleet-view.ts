@@ -5,6 +5,7 @@
  */
 import type { DesiredState, SidecarReport } from '@ghostfleet/core'
 import { z } from 'zod'
+import { COMMAND_KINDS } from './commands.js'
 
 const height = z.int().min(0)
 const epochMs = z.int().min(0)
@@ -74,7 +75,7 @@ export const sidecarViewSchema = z.object({
   /** The command in progress (leader only). */
   command: z
     .object({
-      kind: z.enum(['switch', 'prune']),
+      kind: z.enum(COMMAND_KINDS),
       description: z.string(),
       issuedAt: epochMs,
       pickedUp: z.boolean(),

@@ -1,8 +1,9 @@
 /**
- * The tracker's HTTP server: `/v1/fleet`, `/v1/pools`, `/v1/sidecars/:id`, plus `/livez`, `/readyz` and
+ * The tracker's HTTP server: `/v1/fleet`, `/v1/pools`, `/v1/sidecars/:id`, `/v1/bootstraps`, plus `/livez`, `/readyz` and
  * `/metrics` from `@ghostfleet/telemetry`. Read-only; bind it to loopback or a management network (it names
  * every host of the fleet).
  */
+import type { BootstrapRecord } from '@ghostfleet/coordination'
 import { sidecarReportSchema } from '@ghostfleet/core'
 import {
   createHttpServer,
@@ -20,6 +21,8 @@ export interface FleetApiSource {
   fleet(): Promise<FleetView>
   sidecar(sidecarId: string): Promise<SidecarView | null>
   readiness(): ReadinessResult
+  /** The bootstrap requests still stored (the leader's own, or Redis's on a standby), newest first. */
+  bootstraps?(): Promise<BootstrapRecord[]>
 }
 
 export function createTrackerApp(source: FleetApiSource, registry: Registry, logger: Logger): Express {
@@ -34,6 +37,9 @@ export function createTrackerApp(source: FleetApiSource, registry: Registry, log
       app.get('/v1/pools', async (_req, res) => {
         const fleet = await source.fleet()
         res.set('Cache-Control', 'no-store').json({ tracker: fleet.tracker, pools: fleet.pools })
+      })
+      app.get('/v1/bootstraps', async (_req, res) => {
+        res.set('Cache-Control', 'no-store').json({ bootstraps: (await source.bootstraps?.()) ?? [] })
       })
       app.get('/v1/sidecars/:id', async (req, res) => {
         const id = req.params.id

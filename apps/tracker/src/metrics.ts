@@ -11,6 +11,7 @@
  * series behind.
  */
 import type { DesiredWriteStatus } from '@ghostfleet/coordination'
+import { BOOTSTRAP_STATES, type BootstrapState } from '@ghostfleet/core'
 import type { RequestEvent } from '@ghostfleet/kyve'
 import {
   type Counter,
@@ -23,6 +24,7 @@ import {
   type Histogram,
   type Registry,
 } from '@ghostfleet/telemetry'
+import type { CommandKind } from './commands.js'
 import type { TriggerKind } from './desired-writer.js'
 
 /** One pool's figures at scrape time. */
@@ -42,6 +44,8 @@ export interface PoolMetricsSnapshot {
   unavailable: number
   maxUnavailable: number
   commandsInFlight: number
+  /** The fewest available sidecars holding any one height of the pool's cache window; null when unknown. */
+  windowMinHolders: number | null
 }
 
 /** What the metrics read at scrape time. */
@@ -53,7 +57,21 @@ export interface TrackerMetricsSource {
   writeBacklog(): number
   /** Consul against Redis; null (or absent) when Consul is not configured. */
   discovery?(): DiscoveryMetricsView | null
+  /** Live bootstrap requests by state (leader only); null (or absent) while standing by. */
+  bootstraps?(): Readonly<Record<BootstrapState, number>> | null
 }
+
+/** How the bootstrap API answered (`ghostfleet_tracker_bootstrap_api_requests_total`). */
+export const BOOTSTRAP_API_OUTCOMES = [
+  'accepted',
+  'no-donor',
+  'status',
+  'not-found',
+  'invalid',
+  'forbidden',
+  'no-route',
+] as const
+export type BootstrapApiOutcome = (typeof BOOTSTRAP_API_OUTCOMES)[number]
 
 /** Consul's list of sidecars against the sidecars reporting on Redis. */
 export interface DiscoveryMetricsView {
@@ -64,6 +82,9 @@ export interface DiscoveryMetricsView {
 }
 
 export type CommandOutcome = 'issued' | 'done' | 'timeout' | 'refused' | 'dropped'
+
+/** How a bootstrap request ended (`ghostfleet_tracker_bootstrap_requests_ended_total`). */
+export type BootstrapEnd = 'ready' | 'failed' | 'expired'
 
 export class TrackerMetrics {
   readonly registry: Registry
@@ -76,6 +97,9 @@ export class TrackerMetrics {
   private readonly commands: Counter<'kind' | 'outcome'>
   private readonly elections: Counter<'event'>
   private readonly forged: Counter
+  private readonly bootstrapApi: Counter<'outcome'>
+  private readonly bootstrapEnds: Counter<'state'>
+  private readonly peerRequests: Counter<'outcome'>
 
   constructor(source: TrackerMetricsSource, registry?: Registry) {
     this.registry = registry ?? createMetricsRegistry({ defaultLabels: { service: 'tracker' } })
@@ -209,6 +233,11 @@ export class TrackerMetrics {
       (pool) => pool.maxUnavailable,
     )
     poolGauge(
+      'ghostfleet_tracker_pool_window_min_holders',
+      'The fewest available sidecars (serving, node reachable, no command) holding any one height of the pool cache window [pool height, pool height + 2 x max_bundle_size], cut at the highest height a sidecar reported. Below 2, one more node down leaves protocol nodes without a source for those heights.',
+      (pool) => pool.windowMinHolders,
+    )
+    poolGauge(
       'ghostfleet_tracker_pool_commands_in_flight',
       'Mode switches and prunes the tracker gave sidecars of the pool that are not finished yet.',
       (pool) => pool.commandsInFlight,
@@ -231,13 +260,13 @@ export class TrackerMetrics {
     })
     this.decisionLatency = createHistogram(r, {
       name: 'ghostfleet_tracker_decision_latency_seconds',
-      help: 'Seconds from what made the tracker decide (a report, a pool height, an election) to the desired state being stored.',
+      help: 'Seconds from what made the tracker decide (a report, a pool height, a sweep) to the desired state being stored.',
       labelNames: ['trigger'] as const,
       buckets: exponentialBuckets(0.0005, 2, 16),
     })
     this.writes = createCounter(r, {
       name: 'ghostfleet_tracker_desired_writes_total',
-      help: 'Desired-state writes by outcome (written, duplicate, stale-epoch, stale-generation, conflict, not-leader-epoch, error) and by what made the tracker write (report, pool, election, sweep, refresh).',
+      help: 'Desired-state writes by outcome (written, duplicate, stale-epoch, stale-generation, conflict, not-leader-epoch, error) and by what made the tracker write (report, pool, sweep, refresh).',
       labelNames: ['outcome', 'trigger'] as const,
     })
     this.reports = createCounter(r, {
@@ -247,13 +276,41 @@ export class TrackerMetrics {
     })
     this.commands = createCounter(r, {
       name: 'ghostfleet_tracker_commands_total',
-      help: 'Mode switches and prunes by outcome (issued, done, timeout, refused, dropped).',
+      help: 'Mode switches, prunes and donor checkpoints (kind) by outcome (issued, done, timeout, refused, dropped).',
       labelNames: ['kind', 'outcome'] as const,
     })
     this.elections = createCounter(r, {
       name: 'ghostfleet_tracker_leadership_changes_total',
       help: 'Times this tracker was elected or deposed.',
       labelNames: ['event'] as const,
+    })
+    createGauge(r, {
+      name: 'ghostfleet_tracker_bootstrap_requests',
+      help: 'Live bootstrap requests (new hosts asking for a donor checkpoint) by state: pending, taking, sealing, ready, failed, expired. Leader only.',
+      labelNames: ['state'] as const,
+      collect(this: Gauge<'state'>) {
+        this.reset()
+        const counts = source.bootstraps?.() ?? null
+        if (counts === null) return
+        for (const state of BOOTSTRAP_STATES) this.set({ state }, counts[state])
+      },
+    })
+    this.bootstrapApi = createCounter(r, {
+      name: 'ghostfleet_tracker_bootstrap_api_requests_total',
+      help: 'Authenticated bootstrap API requests on the peer listener by outcome: accepted (202), no-donor (503), status (200), not-found (404), invalid (400), forbidden (403: requestedBy is not the signer), no-route (404/405).',
+      labelNames: ['outcome'] as const,
+    })
+    for (const outcome of BOOTSTRAP_API_OUTCOMES) this.bootstrapApi.inc({ outcome }, 0)
+    this.bootstrapEnds = createCounter(r, {
+      name: 'ghostfleet_tracker_bootstrap_requests_ended_total',
+      help: 'Bootstrap requests that ended, by final state: ready (the donor serves the checkpoint), failed (the donor could not take it), expired (not ready before its expiry).',
+      labelNames: ['state'] as const,
+    })
+    for (const state of ['ready', 'failed', 'expired'] as const) this.bootstrapEnds.inc({ state }, 0)
+    this.peerRequests = createCounter(r, {
+      name: 'ghostfleet_tracker_peer_requests_total',
+      help: 'Requests on the tracker peer listener by outcome (ok, unauthorized, expired, replayed, rate-limited, busy, ...), as @ghostfleet/peer counts them.',
+      labelNames: ['outcome'] as const,
     })
     this.forged = createCounter(r, {
       name: 'ghostfleet_tracker_forged_desired_states_total',
@@ -282,8 +339,20 @@ export class TrackerMetrics {
     this.reports.inc({ result })
   }
 
-  command(kind: 'switch' | 'prune', outcome: CommandOutcome): void {
+  command(kind: CommandKind, outcome: CommandOutcome): void {
     this.commands.inc({ kind, outcome })
+  }
+
+  bootstrapApiRequest(outcome: BootstrapApiOutcome): void {
+    this.bootstrapApi.inc({ outcome })
+  }
+
+  bootstrapEnded(state: BootstrapEnd): void {
+    this.bootstrapEnds.inc({ state })
+  }
+
+  peerRequest(outcome: string): void {
+    this.peerRequests.inc({ outcome })
   }
 
   leadership(event: 'elected' | 'deposed'): void {

@@ -6,6 +6,7 @@ import type { PoolMetricsSnapshot } from './metrics.js'
 import type { PoolRef } from './pool-ref.js'
 import type { PoolSettings } from './pool-settings.js'
 import type { PoolThresholds } from './pool-thresholds.js'
+import { windowMinHolders } from './window-coverage.js'
 
 export interface PoolSummaryInput {
   ref: PoolRef
@@ -99,5 +100,6 @@ export function poolMetrics(input: PoolSummaryInput, now: number): PoolMetricsSn
     unavailable: input.unavailable.size,
     maxUnavailable: input.settings.maxUnavailable,
     commandsInFlight: input.commandsInFlight,
+    windowMinHolders: windowMinHolders(input.progress, input.members, input.unavailable),
   }
 }

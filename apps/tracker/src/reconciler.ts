@@ -8,8 +8,9 @@
  *   (see `commands.ts` for their life);
  * - everything else is "hold": the desired mode is the mode the sidecar reports, with no prune.
  *
- * The cost of a report does not grow with the pool: the budget is planned from the unavailable members and the
- * candidates only, and only while a slot is free.
+ * The cost of a report does not grow with the pool while nothing is waiting: the budget is planned only while a
+ * slot is free and a candidate waits, from the unavailable members, the candidates, and the members' heights for
+ * holder coverage of the pool's cache window.
  *
  * Two rules keep the budget honest across a leader change, when the new leader cannot yet see everything:
  * - a quiet period of 3 report intervals after each election, in which no new command starts, so sidecars whose
@@ -18,14 +19,23 @@
  *   pool until they report again or are forgotten, since they may be down in any pool.
  */
 
-import type { FleetReports } from '@ghostfleet/coordination'
-import type { DesiredState, SidecarReport } from '@ghostfleet/core'
+import type { BootstrapRecord, FleetReports } from '@ghostfleet/coordination'
+import {
+  type BootstrapRequest,
+  type DesiredState,
+  type DisruptionCandidate,
+  type DonationReport,
+  type SidecarReport,
+  safePruneHeight,
+} from '@ghostfleet/core'
 import type { PoolFacts } from '@ghostfleet/kyve'
 import type { Logger } from '@ghostfleet/telemetry'
+import type { BootstrapBook } from './bootstrap-book.js'
+import { chooseDonors, type DonorChoice, pruneWaitLimit } from './bootstrap-donors.js'
 import { budgetActivity, planBudget } from './budget.js'
-import { advanceCommand, appliedAtLeast, type Command, describeCommand } from './commands.js'
+import { advanceCommand, appliedAtLeast, type Command, describeCommand, donationOf } from './commands.js'
 import type { ResolvedTrackerConfig } from './config.js'
-import { contentOf, type DesiredContent } from './desired-content.js'
+import type { DesiredContent } from './desired-content.js'
 import type { DesiredStateWriter, Trigger } from './desired-writer.js'
 import type { OrphanSidecar, PoolEntry, SidecarEntry } from './fleet-state.js'
 import type { TrackerMetrics } from './metrics.js'
@@ -42,6 +52,7 @@ import {
   type Want,
 } from './sidecar-decision.js'
 import { retryDelay, type TrackerTiming } from './timing.js'
+import { poolCoverage } from './window-coverage.js'
 
 export interface ReconcilerOptions {
   config: ResolvedTrackerConfig
@@ -63,6 +74,8 @@ export interface ReconcilerOptions {
    * the next election takes an epoch above the fleet's (`epochFloor`).
    */
   onEpochBehindFleet?: (sidecarId: string, appliedEpoch: number) => void
+  /** The bootstrap requests of new hosts (donors are chosen and their checkpoints scheduled here). */
+  bootstraps: BootstrapBook
 }
 
 /** What a new leader starts from. */
@@ -72,9 +85,20 @@ export interface LeadershipStart {
   stored: ReadonlyMap<string, DesiredState>
   /** Pool progress shared by the previous leader, by pool key, when still fresh. */
   progress: ReadonlyMap<string, PoolFacts>
+  /** The bootstrap requests stored by previous leaders. */
+  bootstraps?: readonly BootstrapRecord[]
 }
 
+/** The answer to a new bootstrap request. */
+export type BootstrapAnswer = { ok: true; record: BootstrapRecord } | { ok: false; reason: string }
+
 const SILENT: SidecarAssessment = { want: null, note: 'silent: state unknown', lag: null, thresholds: null }
+const UNHEARD: SidecarAssessment = {
+  want: null,
+  note: 'waiting for its first report to this leader',
+  lag: null,
+  thresholds: null,
+}
 
 export class Reconciler {
   sidecars = new Map<string, SidecarEntry>()
@@ -139,38 +163,34 @@ export class Reconciler {
     this.leading = true
     this.quietUntil = now + 3 * this.options.timing.defaultReportIntervalMs
     this.quietOver = false
+    this.options.bootstraps.load(start.bootstraps ?? [])
     for (const report of start.fleet.reports.values()) {
       this.noteApplied(report)
       const before = previous.get(report.sidecarId)
       const entry = this.newEntry(report, Math.min(now, report.reportedAt), before?.intervalMs)
+      // Counted in its pool (the budget sees what it last said it was doing), but nothing is decided or written
+      // for it, and no command adopted, until it reports to this leader: see `heardSinceElection`.
+      entry.heardSinceElection = false
       this.attach(entry)
-      this.adopt(entry, now)
     }
     for (const silent of start.fleet.silent) {
       const before = previous.get(silent.sidecarId)
       if (before !== undefined && !this.sidecars.has(silent.sidecarId)) {
         const entry = this.newEntry(before.report, before.receivedAt, before.intervalMs)
         entry.silent = true
+        entry.heardSinceElection = false
         this.attach(entry)
       } else if (before === undefined) {
         this.orphans.set(silent.sidecarId, { ...silent })
       }
     }
-    const trigger: Trigger = { kind: 'election', at: this.monotonic() }
     for (const entry of this.sidecars.values()) this.reconcile(entry, now)
-    for (const entry of this.sidecars.values()) this.submit(entry, trigger)
-    // Sidecars silent now get the previous leader's state again, under the new epoch: when they come back they
-    // find a current state instead of one they must refuse as fenced.
-    for (const [id, state] of this.stored) {
-      if (this.sidecars.has(id)) continue
-      this.options.writer.submit(id, contentOf(state), trigger, 0)
-    }
     this.options.logger.info(
       {
         sidecars: this.sidecars.size,
         pools: this.pools.size,
         orphans: this.orphans.size,
-        adopted: [...this.sidecars.values()].filter((e) => e.command !== null).length,
+        storedStates: this.stored.size,
         quietUntil: new Date(this.quietUntil).toISOString(),
       },
       'took over the fleet',
@@ -201,6 +221,7 @@ export class Reconciler {
       return
     }
     this.options.metrics.report('accepted')
+    if (entry !== undefined) entry.heardSinceElection = true
     if (this.orphans.delete(report.sidecarId)) this.quietOver = false
     if (entry === undefined) {
       entry = this.newEntry(report, now, undefined)
@@ -213,6 +234,7 @@ export class Reconciler {
       if (key !== entry.poolKey) {
         this.detach(entry)
         if (entry.command !== null) this.finish(entry, now, 'dropped', `the sidecar now serves pool ${key}`)
+        this.options.bootstraps.failDonor(entry.id, `the donor ${entry.id} now serves pool ${key}`, now)
         entry.pool = { chainId: report.chainId, poolId: report.poolId }
         entry.poolKey = key
         entry.report = report
@@ -223,6 +245,7 @@ export class Reconciler {
       entry.silent = false
       this.adopt(entry, now)
     }
+    this.options.bootstraps.follow(report, now)
     this.reconcile(entry, now)
     const pool = this.pools.get(entry.poolKey)
     if (pool !== undefined) this.plan(pool, now, trigger)
@@ -283,6 +306,7 @@ export class Reconciler {
       if (entry === undefined) continue
       if (entry.command !== null)
         this.finish(entry, now, 'dropped', 'the sidecar was forgotten after a long silence')
+      this.options.bootstraps.failDonor(id, `the donor ${id} was forgotten after a long silence`, now)
       const pool = this.pools.get(entry.poolKey)
       this.detach(entry)
       this.sidecars.delete(id)
@@ -308,8 +332,106 @@ export class Reconciler {
       this.quietOver = true
       for (const pool of this.pools.values()) touched.add(pool)
     }
+    for (const record of this.options.bootstraps.expire(now)) this.afterBootstrapEnd(record, now, trigger)
+    for (const ref of this.options.bootstraps.waitingPools(now)) {
+      const pool = this.pools.get(poolKey(ref))
+      if (pool !== undefined) touched.add(pool)
+    }
     for (const pool of touched) this.plan(pool, now, trigger)
     if (timing.refreshIntervalMs > 0) this.options.writer.refresh(timing.refreshIntervalMs)
+  }
+
+  /**
+   * A new host asks for a donor. Refused (with why) when no sibling could donate even once free: none reports,
+   * none serving with a peer listener, none holding the window. Otherwise the request is recorded (a repeated
+   * request of the same host for the same pool gets its live one back) and the pool is planned at once.
+   */
+  requestBootstrap(request: BootstrapRequest, trigger: Trigger): BootstrapAnswer {
+    const now = this.now()
+    const hold = this.globalHold(now)
+    if (hold === 'not leading') return { ok: false, reason: 'this tracker is not leading' }
+    const existing = this.options.bootstraps.liveRequestOf(request)
+    if (existing !== undefined) return { ok: true, record: existing }
+    const pool = this.pools.get(poolKey(request))
+    if (pool === undefined) {
+      return {
+        ok: false,
+        reason: `no sidecar of pool ${request.poolId} on ${request.chainId} reports to this tracker`,
+      }
+    }
+    const choice = this.donorsFor(pool, request.requestedBy, now, true)
+    if (!choice.ok) return { ok: false, reason: choice.reason }
+    const record = this.options.bootstraps.create(request, now)
+    this.options.logger.info(
+      {
+        bootstrapId: record.bootstrapId,
+        pool: pool.key,
+        requestedBy: request.requestedBy,
+        donors: choice.donors,
+      },
+      'bootstrap requested',
+    )
+    this.plan(pool, now, trigger)
+    return { ok: true, record: this.options.bootstraps.get(record.bootstrapId) ?? record }
+  }
+
+  private donorsFor(
+    pool: PoolEntry,
+    requestedBy: string,
+    now: number,
+    includeBusy: boolean,
+    waitForPruneUntil: number | null = null,
+  ): DonorChoice {
+    return chooseDonors({
+      members: this.membersOf(pool).map((entry) => ({
+        report: entry.report,
+        // Not heard from under this term: its report may be Redis's old copy, not what it does now.
+        silent: entry.silent || !entry.heardSinceElection,
+        busy: entry.command !== null || this.options.bootstraps.isDonating(entry.id),
+        pruneWanted: entry.assessment?.want?.kind === 'prune',
+        failedBefore: this.options.bootstraps.failedFor(entry.id, requestedBy),
+        pruneDueAt: this.pruneDueAt(entry, pool, now),
+      })),
+      waitForPruneUntil,
+      progress: pool.progress,
+      now,
+      maxPoolAgeMs: this.options.config.maxPoolAgeMs,
+      margin: pool.settings.margin,
+      requestedBy,
+      includeBusy,
+    })
+  }
+
+  /**
+   * When a ghost sidecar's next prune comes due (as `nextCheck` counts it); null in normal mode, never pruned, or
+   * when a prune would have nothing to delete now (its base is at the safe height): no stop to wait for.
+   */
+  private pruneDueAt(entry: SidecarEntry, pool: PoolEntry, now: number): number | null {
+    const { report } = entry
+    if (report.mode !== 'ghost' || pool.progress === null) return null
+    const at = Math.max(report.lastPrune?.at ?? 0, entry.pruneDoneAt ?? 0)
+    if (at === 0) return null
+    const prune = safePruneHeight({
+      pool: { height: pool.progress.poolHeightKey, fetchedAt: pool.progress.fetchedAt },
+      now,
+      maxPoolAgeMs: this.options.config.maxPoolAgeMs,
+      nodeHeight: report.nodeHeight,
+      nodeBase: report.nodeBase,
+      margin: pool.settings.margin,
+    })
+    return prune.prune ? at + pool.settings.pruningIntervalMs : null
+  }
+
+  /** A request became final (expired): its donor's command, if any, ends, and its desired state drops `donate`. */
+  private afterBootstrapEnd(record: BootstrapRecord, now: number, trigger: Trigger): void {
+    if (record.donor === null) return
+    const donor = this.sidecars.get(record.donor)
+    if (donor === undefined) return
+    if (donor.command?.kind === 'checkpoint' && donor.command.bootstrapId === record.bootstrapId) {
+      this.finish(donor, now, 'dropped', `bootstrap ${record.bootstrapId} ${record.state}`)
+      this.reconcile(donor, now)
+    }
+    this.submit(donor, trigger)
   }
 
   /** Records that the write carrying a command was accepted: the token the sidecar's reports are compared with. */
@@ -317,7 +439,11 @@ export class Reconciler {
     const command = this.sidecars.get(state.sidecarId)?.command
     if (command == null || command.token !== null) return
     const carries =
-      command.kind === 'switch' ? state.mode === command.mode : state.pruneToHeight === command.height
+      command.kind === 'switch'
+        ? state.mode === command.mode
+        : command.kind === 'checkpoint'
+          ? state.donate?.bootstrapId === command.bootstrapId
+          : state.pruneToHeight === command.height
     if (carries) command.token = { epoch: state.epoch, generation: state.generation }
   }
 
@@ -344,6 +470,7 @@ export class Reconciler {
       activity: 'unknown',
       lastOutcome: null,
       nextCheckAt: 0,
+      heardSinceElection: true,
     }
   }
 
@@ -420,6 +547,15 @@ export class Reconciler {
           ...base,
         }
       }
+    } else if (state.donate != null) {
+      // A checkpoint the donor has not reported past `taking` keeps its slot, as long as its request lives.
+      const bootstrapId = state.donate.bootstrapId
+      const donation: DonationReport | undefined = donationOf(report, bootstrapId)
+      const request = this.options.bootstraps.get(bootstrapId)
+      const live = request !== undefined && (request.state === 'pending' || request.state === 'taking')
+      if (live && (donation === undefined || donation.state === 'taking')) {
+        command = { kind: 'checkpoint', bootstrapId, ...base }
+      }
     }
     if (command === null) return
     entry.command = command
@@ -441,18 +577,20 @@ export class Reconciler {
     if (pool === undefined) return
     entry.assessment = entry.silent
       ? SILENT
-      : assessSidecar({
-          report: entry.report,
-          command: entry.command,
-          progress: pool.progress,
-          poolThresholds: pool.thresholds,
-          settings: pool.settings,
-          now,
-          maxPoolAgeMs: this.options.config.maxPoolAgeMs,
-          switchRetryAt: entry.switchRetryAt,
-          pruneRetryAt: entry.pruneRetryAt,
-          pruneDoneAt: entry.pruneDoneAt,
-        })
+      : !entry.heardSinceElection
+        ? UNHEARD
+        : assessSidecar({
+            report: entry.report,
+            command: entry.command,
+            progress: pool.progress,
+            poolThresholds: pool.thresholds,
+            settings: pool.settings,
+            now,
+            maxPoolAgeMs: this.options.config.maxPoolAgeMs,
+            switchRetryAt: entry.switchRetryAt,
+            pruneRetryAt: entry.pruneRetryAt,
+            pruneDoneAt: entry.pruneDoneAt,
+          })
     this.updateBudget(pool, entry)
     if (entry.assessment.want !== null) pool.wanting.add(entry.id)
     else pool.wanting.delete(entry.id)
@@ -460,7 +598,8 @@ export class Reconciler {
   }
 
   private updateBudget(pool: PoolEntry, entry: SidecarEntry): void {
-    entry.activity = budgetActivity(entry.report, entry.silent, entry.command)
+    // Until it reports to this leader its state is unknown, as a silent sidecar's is (counted as unavailable).
+    entry.activity = budgetActivity(entry.report, entry.silent || !entry.heardSinceElection, entry.command)
     if (entry.activity === 'serving') pool.unavailable.delete(entry.id)
     else pool.unavailable.set(entry.id, entry.activity)
   }
@@ -500,6 +639,21 @@ export class Reconciler {
       detail,
       durationMs: now - command.issuedAt,
     }
+    if (command.kind === 'checkpoint') {
+      // No retry of its own: the request fails with why, and the new host may ask again (another donor).
+      if (outcome !== 'done') {
+        this.options.bootstraps.failDonation(
+          command.bootstrapId,
+          `the donor ${entry.id} did not take the checkpoint (${outcome}): ${detail}`,
+          now,
+        )
+      }
+      logger[outcome === 'done' ? 'info' : 'warn'](
+        fields,
+        outcome === 'done' ? 'command finished' : 'command ended',
+      )
+      return
+    }
     if (outcome === 'done') {
       if (command.kind === 'prune') {
         entry.pruneDoneAt = now
@@ -530,9 +684,22 @@ export class Reconciler {
    * waits for a fresh one.
    */
   private plan(pool: PoolEntry, now: number, trigger: Trigger): void {
-    if (pool.wanting.size === 0 || this.globalHold(now) !== null) return
+    const book = this.options.bootstraps
+    const waiting = book.waiting(pool.ref, now)
+    if ((pool.wanting.size === 0 && waiting.length === 0) || this.globalHold(now) !== null) return
     this.supersedePrunes(pool, now, trigger)
-    if (pool.wanting.size === 0 || pool.unavailable.size >= pool.settings.maxUnavailable) return
+    if (pool.wanting.size === 0 && waiting.length === 0) return
+    if (pool.unavailable.size >= pool.settings.maxUnavailable) {
+      const who = [...pool.unavailable.keys()].slice(0, 5).join(', ')
+      for (const request of waiting) {
+        book.note(
+          request.bootstrapId,
+          `waiting: availability budget in use (${pool.unavailable.size} of ${pool.settings.maxUnavailable}: ${who})`,
+          now,
+        )
+      }
+      return
+    }
     const progress = pool.progress
     if (progress === null) return
     const stale = now - progress.fetchedAt > this.options.config.maxPoolAgeMs
@@ -543,19 +710,125 @@ export class Reconciler {
       if (stale && disruptionKind(want) !== 'return-to-normal') continue
       candidates.push({ id, want })
     }
-    if (candidates.length === 0) return
+    // Donors for the requests waiting, oldest request first, one donor each. A donor that wants a prune takes the
+    // checkpoint in the prune's stop (its prune is the candidate); any other takes a stop of its own.
+    const requestOf = new Map<string, BootstrapRecord>()
+    const checkpoints: DisruptionCandidate[] = []
+    for (const request of waiting) {
+      const choice = this.donorsFor(pool, request.requestedBy, now, false, pruneWaitLimit(request, now))
+      if (!choice.ok) {
+        book.note(request.bootstrapId, `waiting: ${choice.reason}`, now)
+        continue
+      }
+      if (choice.waitFor !== undefined) {
+        const { donor, dueAt } = choice.waitFor
+        const at = new Date(dueAt).toISOString()
+        book.note(
+          request.bootstrapId,
+          `waiting for donor ${donor}: its prune is due at ${at} (one stop for both)`,
+          now,
+        )
+        continue
+      }
+      const donor = choice.donors.find((id) => !requestOf.has(id))
+      if (donor === undefined) continue
+      requestOf.set(donor, request)
+      if (!candidates.some((c) => c.id === donor && c.want.kind === 'prune')) {
+        checkpoints.push({ id: donor, kind: 'checkpoint' })
+      }
+    }
+    if (candidates.length === 0 && checkpoints.length === 0) return
     candidates.sort(compareWants)
     const budget = planBudget(
       pool.unavailable,
-      candidates.map((c) => ({ id: c.id, kind: disruptionKind(c.want) })),
+      [
+        // Bootstraps are rare and a host waits on them; returns to normal still go first (planDisruptions).
+        ...checkpoints,
+        ...candidates.map((c) => ({
+          id: c.id,
+          kind: disruptionKind(c.want),
+          ...(c.want.kind === 'prune' ? { pruneTo: c.want.height } : {}),
+        })),
+      ],
       pool.settings.maxUnavailable,
+      pool.members.size < 2 ? null : poolCoverage(progress, this.membersOf(pool), pool.unavailable),
     )
     const wants = new Map(candidates.map((c) => [c.id, c.want]))
     for (const id of budget.allowed) {
       const entry = this.sidecars.get(id)
+      if (entry === undefined) continue
       const want = wants.get(id)
-      if (entry !== undefined && want !== undefined) this.issue(pool, entry, want, now, trigger)
+      const request = requestOf.get(id)
+      if (request !== undefined) {
+        const peerUrl = entry.report.peerUrl
+        if (peerUrl === undefined) continue
+        const how =
+          want?.kind === 'prune'
+            ? `donor ${id} takes the checkpoint with its prune to ${want.height}`
+            : `donor ${id} stops for the checkpoint`
+        book.grant(request.bootstrapId, id, peerUrl, how, now)
+        this.options.logger.info(
+          { bootstrapId: request.bootstrapId, pool: pool.key, donor: id, requestedBy: request.requestedBy },
+          how,
+        )
+      }
+      if (want !== undefined && (request === undefined || want.kind === 'prune')) {
+        this.issue(pool, entry, want, now, trigger)
+      } else if (request !== undefined) {
+        this.issueCheckpoint(pool, entry, request, now, trigger)
+      }
     }
+    for (const [id, reason] of budget.deferred) {
+      const request = requestOf.get(id)
+      if (request !== undefined) book.note(request.bootstrapId, `waiting for donor ${id}: ${reason}`, now)
+    }
+  }
+
+  private issueCheckpoint(
+    pool: PoolEntry,
+    entry: SidecarEntry,
+    request: BootstrapRecord,
+    now: number,
+    trigger: Trigger,
+  ): void {
+    const reason = `checkpoint for ${request.requestedBy} (bootstrap ${request.bootstrapId})`
+    entry.command = {
+      kind: 'checkpoint',
+      bootstrapId: request.bootstrapId,
+      issuedAt: now,
+      token: null,
+      pickedUpAt: null,
+      reason,
+    }
+    // A want it had (a switch) waits for the checkpoint: assessed again once the command is done.
+    pool.wanting.delete(entry.id)
+    if (entry.assessment !== null) {
+      entry.assessment = { ...entry.assessment, want: null, note: `in progress: ${reason}` }
+    }
+    this.updateBudget(pool, entry)
+    entry.nextCheckAt = now
+    this.options.metrics.command('checkpoint', 'issued')
+    this.options.logger.info(
+      {
+        sidecarId: entry.id,
+        pool: pool.key,
+        command: describeCommand(entry.command),
+        unavailable: pool.unavailable.size,
+        maxUnavailable: pool.settings.maxUnavailable,
+      },
+      'checkpoint',
+    )
+    this.submit(entry, trigger)
+  }
+
+  /** The pool's sidecars as the coverage check reads them (it needs every member's heights, not only the down). */
+  private membersOf(pool: PoolEntry): SidecarEntry[] {
+    const members: SidecarEntry[] = []
+    for (const id of pool.members) {
+      const entry = this.sidecars.get(id)
+      if (entry !== undefined) members.push(entry)
+    }
+    return members
   }
 
   /**
@@ -608,16 +881,23 @@ export class Reconciler {
   }
 
   private submit(entry: SidecarEntry, trigger: Trigger): void {
-    if (!this.leading) return
-    // A sidecar silent since the election keeps the previous leader's state (rewritten under this epoch) until
-    // it reports and its command, if any, is adopted.
-    const stored = entry.silent ? this.stored.get(entry.id) : undefined
-    const content = stored === undefined ? this.contentFor(entry) : contentOf(stored)
-    this.options.writer.submit(entry.id, content, trigger, entry.report.appliedGeneration)
+    // Only after the sidecar's first report to this leader (`heardSinceElection`); that report also adopted, and
+    // so consumed, whatever state the previous leader had stored for it.
+    if (!this.leading || !entry.heardSinceElection) return
+    this.options.writer.submit(entry.id, this.contentFor(entry), trigger, entry.report.appliedGeneration)
   }
 
-  /** The desired state of one sidecar: its command, else "hold the mode you report". */
+  /**
+   * The desired state of one sidecar: its command, else "hold the mode you report"; with `donate` while it is
+   * the donor of a bootstrap request that is not final.
+   */
   contentFor(entry: SidecarEntry): DesiredContent {
+    const donate = this.options.bootstraps.donationFor(entry.id, this.now())
+    const content = this.commandContent(entry)
+    return donate === null ? content : { ...content, donate }
+  }
+
+  private commandContent(entry: SidecarEntry): DesiredContent {
     const progress = this.pools.get(entry.poolKey)?.progress ?? null
     const basedOnPoolHeight = progress?.poolHeight ?? 0
     const poolFetchedAt = progress?.fetchedAt ?? 0
@@ -645,7 +925,7 @@ export class Reconciler {
       pruneToHeight: null,
       basedOnPoolHeight,
       poolFetchedAt,
-      reason: entry.assessment?.note ?? 'holding the reported mode',
+      reason: command?.reason ?? entry.assessment?.note ?? 'holding the reported mode',
     }
   }
 }

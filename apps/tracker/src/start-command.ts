@@ -22,7 +22,7 @@ export async function runStart(flags: StartFlags): Promise<ExitCode> {
     })
   } catch (error) {
     // Only a log level can be wrong here.
-    process.stderr.write(`ghostfleet-tracker: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.stderr.write(`ghostfleet tracker: ${error instanceof Error ? error.message : String(error)}\n`)
     return EXIT_CODES.config
   }
   let tracker: Tracker | null = null

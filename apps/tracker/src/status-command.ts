@@ -1,4 +1,4 @@
-/** `ghostfleet-tracker status`: fetches `/v1/fleet` from a tracker and prints it as a table. */
+/** `ghostfleet tracker status`: fetches `/v1/fleet` from a tracker and prints it as a table. */
 import { parseWith, ValidationError } from '@ghostfleet/core'
 import { TrackerStatusError } from './errors.js'
 import { type FleetView, fleetViewSchema } from './fleet-view.js'

@@ -1,4 +1,4 @@
-/** `ghostfleet-tracker status --watch`: the fleet table, refreshed until SIGINT, SIGTERM or SIGHUP. */
+/** `ghostfleet tracker status --watch`: the fleet table, refreshed until SIGINT, SIGTERM or SIGHUP. */
 import { setTimeout as delay } from 'node:timers/promises'
 import { LiveFrame } from '@ghostfleet/telemetry'
 import { z } from 'zod'
@@ -38,7 +38,7 @@ export async function watchFleet(options: WatchOptions): Promise<void> {
       body = formatFleetTable(fleet, Date.now())
     } catch (error) {
       if (!(error instanceof TrackerStatusError)) throw error
-      body = `ghostfleet-tracker status: ${error.message}`
+      body = `ghostfleet tracker status: ${error.message}`
     }
     if (options.signal.aborted) return
     live.frame(`${new Date().toISOString()}  every ${options.intervalSeconds}s, Ctrl-C stops\n${body}`)

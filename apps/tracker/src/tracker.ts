@@ -15,6 +15,7 @@
 import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import {
+  type BootstrapRecord,
   closeRedis,
   createRedis,
   type DeposedReason,
@@ -22,16 +23,27 @@ import {
   keysOf,
   LeaderElection,
   loadAllReports,
+  loadBootstrapRecords,
   POOL_PROGRESS_VERSION,
   type RedisClient,
   ReportConsumer,
+  readBootstrapRecord,
   readPoolProgress,
   reconnectDelay,
   waitForReady,
+  writeBootstrapRecord,
   writePoolProgress,
 } from '@ghostfleet/coordination'
-import { pause } from '@ghostfleet/core'
+import {
+  type BootstrapRequest,
+  type BootstrapStatus,
+  ConfigError,
+  pause,
+  redactUrlsIn,
+  TRACKER_PEER_CHAIN_ID,
+} from '@ghostfleet/core'
 import type { PoolFacts, PoolProgress } from '@ghostfleet/kyve'
+import { type PeerServer, startPeerServer } from '@ghostfleet/peer'
 import {
   createLogger,
   type Logger,
@@ -39,6 +51,9 @@ import {
   type StartedHttpServer,
   startHttpServer,
 } from '@ghostfleet/telemetry'
+import { BootstrapBook, statusOf } from './bootstrap-book.js'
+import { bootstrapHandler } from './bootstrap-routes.js'
+import { requestOnStandby } from './bootstrap-standby.js'
 import type { ResolvedTrackerConfig } from './config.js'
 import { ConsulMonitor, type ConsulSettings, NO_DISCOVERY } from './consul-discovery.js'
 import { DesiredStateWriter, type Trigger } from './desired-writer.js'
@@ -107,6 +122,11 @@ export class Tracker {
   private readonly epochFloor: EpochFloor
   private readonly consul: ConsulMonitor | null
   private server: StartedHttpServer | null = null
+  /** The authenticated peer listener (bootstrap API), when `[peer] listen` is set. */
+  private peerServer: PeerServer | null = null
+  private readonly bootstraps: BootstrapBook
+  /** A load of the stored bootstrap requests is in flight. */
+  private mergingBootstraps = false
   private sweepTimer: NodeJS.Timeout | undefined
   /** A campaign waiting out its backoff after a resignation. */
   private campaignTimer: NodeJS.Timeout | undefined
@@ -152,6 +172,35 @@ export class Tracker {
       redisConnected: () => this.redis.status === 'ready',
       writeBacklog: () => this.writer.backlog(),
       discovery: () => this.consul?.view() ?? null,
+      bootstraps: () => (this.role === 'leader' ? this.bootstraps.counts() : null),
+    })
+    this.bootstraps = new BootstrapBook({
+      ttlMs: this.config.bootstrap.requestTtlMs,
+      persist: (record) => {
+        writeBootstrapRecord(this.redis, record, { now: Date.now() }).catch((error: unknown) => {
+          logger.warn(
+            { bootstrapId: record.bootstrapId, err: String(error) },
+            'could not store a bootstrap request (a tracker taking over would not see this change)',
+          )
+        })
+      },
+      onEnd: (record) => {
+        if (record.state === 'ready' || record.state === 'failed' || record.state === 'expired') {
+          this.metrics.bootstrapEnded(record.state)
+        }
+        logger.info(
+          {
+            bootstrapId: record.bootstrapId,
+            state: record.state,
+            donor: record.donor,
+            requestedBy: record.requestedBy,
+            checkpointId: record.checkpointId,
+            detail: record.detail,
+            durationMs: record.updatedAt - record.createdAt,
+          },
+          'bootstrap request ended',
+        )
+      },
     })
     this.writer = new DesiredStateWriter({
       redis: this.redis,
@@ -207,6 +256,7 @@ export class Tracker {
         )
         this.resign('the fleet applied a newer epoch')
       },
+      bootstraps: this.bootstraps,
       onForget: (ids) => {
         this.redis.zrem(keysOf(this.redis).sidecars, ...ids).catch((error: unknown) => {
           logger.warn({ err: String(error) }, 'could not remove forgotten sidecars from the index')
@@ -298,21 +348,131 @@ export class Tracker {
         fleet: () => this.fleet(),
         sidecar: (id) => this.sidecar(id),
         readiness: () => this.readiness(),
+        bootstraps: () => this.bootstrapList(),
       },
       this.metrics.registry,
       this.logger,
     )
     this.server = await startHttpServer(app, this.config.listen)
     this.logger.info({ url: this.server.url, id: this.id }, 'tracker HTTP API listening')
+    await this.startPeerListener()
     await this.options.registration?.register({ id: this.id, url: this.server.url })
     this.consul?.start({ id: this.id, url: this.server.url })
-    this.sweepTimer = setInterval(() => this.reconciler.sweep(), this.timing.sweepIntervalMs)
+    this.sweepTimer = setInterval(() => {
+      this.reconciler.sweep()
+      this.mergeStoredBootstraps()
+    }, this.timing.sweepIntervalMs)
     this.election.start()
+  }
+
+  /**
+   * The bootstrap API on an authenticated peer listener (off unless `[peer] listen` is set). Answers are signed
+   * with the tracker's id as responder and `TRACKER_PEER_CHAIN_ID` as chain id: the tracker serves every chain.
+   * @throws ConfigError when no fleet key is configured; PeerListenError when the address cannot be bound.
+   */
+  private async startPeerListener(): Promise<void> {
+    const { listen, ratePerSecond, burst } = this.config.peer
+    if (listen === undefined) return
+    const key = this.options.fleetKey ?? null
+    if (key === null) {
+      throw new ConfigError(
+        '[peer] listen is set but there is no fleet key: the peer listener authenticates with it',
+      )
+    }
+    this.peerServer = await startPeerServer({
+      listen,
+      key,
+      sidecarId: this.id,
+      chainId: TRACKER_PEER_CHAIN_ID,
+      handler: bootstrapHandler({
+        request: (request) => this.requestBootstrap(request),
+        status: (id) => this.bootstrapStatus(id),
+        onOutcome: (outcome) => this.metrics.bootstrapApiRequest(outcome),
+      }),
+      limits: { perSender: { ratePerSecond, burst }, maxConcurrent: 16 },
+      logger: this.logger,
+      onRequest: (event) => this.metrics.peerRequest(event.outcome),
+    })
+    this.logger.info(
+      { url: this.peerServer.url, id: this.id },
+      'tracker peer listener (bootstrap API) listening',
+    )
+  }
+
+  /** The leader decides at once; any other tracker checks against Redis and stores it for the leader. */
+  private async requestBootstrap(
+    request: BootstrapRequest,
+  ): Promise<{ ok: true; status: BootstrapStatus } | { ok: false; reason: string }> {
+    const leading = this.role === 'leader'
+    let answer: Awaited<ReturnType<typeof requestOnStandby>>
+    try {
+      answer = leading
+        ? this.reconciler.requestBootstrap(request, { kind: 'report', at: performance.now() })
+        : await requestOnStandby(this.redis, this.config, request, Date.now())
+    } catch (error) {
+      // Redis unreachable or a stored record unusable: a 503 the new host retries, not an opaque 500.
+      const reason = redactUrlsIn(error instanceof Error ? error.message : String(error))
+      this.logger.warn(
+        { requestedBy: request.requestedBy, err: reason },
+        'could not take a bootstrap request',
+      )
+      return { ok: false, reason: `this tracker cannot read the fleet from Redis now (${reason})` }
+    }
+    if (answer.ok && !leading) {
+      this.logger.info(
+        { bootstrapId: answer.record.bootstrapId, requestedBy: request.requestedBy },
+        'bootstrap request stored for the leader',
+      )
+    }
+    return answer.ok ? { ok: true, status: statusOf(answer.record) } : answer
+  }
+
+  /**
+   * While leading, takes in the requests other trackers stored (at most one load at a time, once per sweep):
+   * the next sweep plans their pools.
+   */
+  private mergeStoredBootstraps(): void {
+    if (this.role !== 'leader' || this.mergingBootstraps) return
+    this.mergingBootstraps = true
+    loadBootstrapRecords(this.redis, Date.now())
+      .then(({ records }) => {
+        if (this.role !== 'leader') return
+        const added = this.bootstraps.merge(records, Date.now())
+        if (added > 0) this.logger.info({ added }, 'took in bootstrap requests another tracker stored')
+      })
+      .catch((error: unknown) => {
+        this.logger.debug({ err: String(error) }, 'could not read stored bootstrap requests')
+      })
+      .finally(() => {
+        this.mergingBootstraps = false
+      })
+  }
+
+  /** Every stored request: the leader's book, or Redis on a standby. */
+  private async bootstrapList(): Promise<BootstrapRecord[]> {
+    if (this.role === 'leader') return this.bootstraps.all()
+    const { records } = await loadBootstrapRecords(this.redis, Date.now())
+    return records.sort((a, b) => b.createdAt - a.createdAt)
+  }
+
+  /** A request's status: the leader's own record, else the one in Redis (a standby, or after a failover). */
+  async bootstrapStatus(bootstrapId: string): Promise<BootstrapStatus | null> {
+    if (this.role === 'leader') {
+      const record = this.bootstraps.get(bootstrapId)
+      if (record !== undefined) return statusOf(record)
+    }
+    const stored = await readBootstrapRecord(this.redis, bootstrapId)
+    return stored === null ? null : statusOf(stored)
   }
 
   /** The HTTP API's base URL. */
   get url(): string {
     return this.server?.url ?? ''
+  }
+
+  /** The peer listener's base URL (bootstrap API), or null when `[peer] listen` is not set. */
+  get peerUrl(): string | null {
+    return this.peerServer?.url ?? null
   }
 
   currentRole(): TrackerRole {
@@ -346,6 +506,7 @@ export class Tracker {
       this.logger.warn({ err: String(error) }, 'deregistration failed')
     }
     await this.server?.close()
+    await this.peerServer?.close()
     await closeRedis(this.redis)
     this.logger.info({ id: this.id }, 'tracker stopped')
   }
@@ -384,7 +545,11 @@ export class Tracker {
    * long as this process still holds the lease.
    */
   private async takeOver(epoch: number, session: number): Promise<void> {
-    const current = () => session === this.session && this.election.isLeader()
+    // Only a deposition (or a newer election) ends this session. The lease's local deadline may pass for a moment
+    // while a renew is late (a loaded host fires timers late): then a renew extends it or the step-down ends the
+    // session. Returning on that moment left a tracker holding the lease without leading (the chaos soak saw
+    // 3 of 27 elections end so, and sidecars deciding alone meanwhile).
+    const current = () => session === this.session
     for (let attempt = 1; ; attempt += 1) {
       if (!current()) return
       try {
@@ -399,15 +564,24 @@ export class Tracker {
           )
         }
         const progress = await this.loadSharedProgress([...fleet.reports.values()])
+        const bootstraps = await loadBootstrapRecords(this.redis, Date.now())
         if (!current()) return
+        for (const rejected of bootstraps.rejected) {
+          this.logger.warn({ key: rejected.key, reason: rejected.reason }, 'bootstrap record rejected')
+        }
         for (const rejected of fleet.rejected) {
           this.logger.warn({ sidecarId: rejected.sidecarId, reason: rejected.reason }, 'report hash rejected')
         }
         await this.consumerStopped
         if (!current()) return
+        if (!this.election.isLeader()) {
+          // Not past a renew yet: load again once it is (what was loaded may be older than the lease).
+          await pause(reconnectDelay(attempt))
+          continue
+        }
         this.seeded = progress
         this.writer.start(epoch, generations)
-        this.reconciler.begin({ fleet, stored: stored.states, progress })
+        this.reconciler.begin({ fleet, stored: stored.states, progress, bootstraps: bootstraps.records })
         this.consumer.start()
         this.role = 'leader'
         this.logger.info({ epoch, id: this.id }, 'leading the fleet')

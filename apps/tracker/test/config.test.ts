@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { ValidationError } from '@ghostfleet/core'
 import { type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resolveTrackerSettings } from '../src/config.js'
 import {
   ConfigFileError,
   loadTrackerConfig,
@@ -101,6 +103,31 @@ describe('loadTrackerConfig', () => {
     expect((missing as Error).message).toMatch(/redisUrl: .*missing/)
     const badFlag = await loadTrackerConfig({ redisUrl: 'nope', env: {} }).catch((e: unknown) => e)
     expect((badFlag as Error).message).toMatch(/\(with --redis\): redisUrl/)
+  })
+
+  it('turns on the bootstrap API only with a fleet key, and resolves its request expiry', async () => {
+    const config = await file(
+      'peer.toml',
+      [
+        'redisUrl = "redis://file:6379"',
+        '[peer]',
+        'listen = "127.0.0.1:26681"',
+        '[bootstrap]',
+        'requestTtlSeconds = 90',
+      ].join('\n'),
+    )
+    await expect(resolveTrackerSettings({ config }, {})).rejects.toThrow(
+      /\[peer\] listen is set but GHOSTFLEET_FLEET_KEY is not: the tracker's peer listener authenticates every request with the fleet key/,
+    )
+    const settings = await resolveTrackerSettings(
+      { config },
+      { GHOSTFLEET_FLEET_KEY: randomBytes(32).toString('hex') },
+    )
+    expect(settings.config.peer).toEqual({ listen: '127.0.0.1:26681', ratePerSecond: 5, burst: 20 })
+    expect(settings.config.bootstrap).toEqual({ requestTtlMs: 90_000 })
+    const off = await loadTrackerConfig({ redisUrl: 'redis://x:1', env: {} })
+    expect(resolveTrackerConfig(off).bootstrap).toEqual({ requestTtlMs: 1_800_000 })
+    expect(off.peer.listen).toBeUndefined()
   })
 
   it('reports unreadable files and TOML syntax errors with the position', async () => {

@@ -51,8 +51,17 @@ describe.each([
   })
 
   it('is overwritten and counted; the leader keeps its lease and nobody else is rewritten', async () => {
+    // forged-b and forged-c hold the pool's whole cache window [1000, 1200] with thresholds that keep them in
+    // normal mode: forged-a's switch to ghost below must not wait for holder coverage, only for the forged state.
+    const quiet = { heightDifferenceMax: 1000, heightDifferenceMin: 500, keepRecent: 1500 }
     const sidecars = ['forged-a', 'forged-b', 'forged-c'].map(
-      (id) => new SimSidecar(fleet.sidecarRedis, { id, poolId: 21, nodeHeight: 1010, fleetKey }),
+      (id) =>
+        new SimSidecar(fleet.sidecarRedis, {
+          id,
+          poolId: 21,
+          fleetKey,
+          ...(id === 'forged-a' ? { nodeHeight: 1010 } : { nodeHeight: 1200, thresholds: quiet }),
+        }),
     )
     const [target, ...others] = sidecars as [SimSidecar, ...SimSidecar[]]
     await tickAll(sidecars)

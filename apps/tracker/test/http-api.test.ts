@@ -133,10 +133,10 @@ describe('fleet API, metrics and the status command', () => {
       /ghostfleet_tracker_kyve_requests_total\{chain="kyve-1",endpoint="http:\/\/127\.0\.0\.1:\d+",outcome="ok",service="tracker"\} \d+/,
     )
     expect(text).toMatch(
-      /ghostfleet_tracker_decision_latency_seconds_count\{service="tracker",trigger="election"\} [1-9]/,
+      /ghostfleet_tracker_decision_latency_seconds_count\{service="tracker",trigger="report"\} [1-9]/,
     )
     expect(text).toMatch(
-      /ghostfleet_tracker_desired_writes_total\{outcome="written",trigger="election",service="tracker"\} [1-9]/,
+      /ghostfleet_tracker_desired_writes_total\{outcome="written",trigger="report",service="tracker"\} [1-9]/,
     )
     expect(text).not.toContain('api-ghost')
     const standbyText = await (await fetch(`${standby.url}/metrics`)).text()

@@ -34,7 +34,11 @@ describe('reaction to a report', () => {
     const sidecar = new SimSidecar(fleet.sidecarRedis, { id: 'react', poolId: 3, nodeHeight: 5010 })
     await sidecar.report()
     await waitUntilLeading(tracker)
-    await eventually(async () => expect((await sidecar.readDesired())?.mode).toBe('normal'))
+    // A new leader decides for a sidecar once it has heard from it under its term.
+    await eventually(async () => {
+      await sidecar.report()
+      expect((await sidecar.readDesired())?.mode).toBe('normal')
+    })
     sidecar.nodeHeight = 5150
     const sent = performance.now()
     await sidecar.report()
@@ -64,8 +68,10 @@ describe('reaction to a report', () => {
       },
     )
     const sidecar = new SimSidecar(fleet.sidecarRedis, { id: 'quiet-sidecar', poolId: 3, nodeHeight: 5010 })
-    await sidecar.report()
-    await eventually(async () => expect((await sidecar.readDesired())?.mode).toBe('normal'))
+    await eventually(async () => {
+      await sidecar.report()
+      expect((await sidecar.readDesired())?.mode).toBe('normal')
+    })
     sidecar.nodeHeight = 5150
     await sidecar.report()
     const view = await eventually(async () => {

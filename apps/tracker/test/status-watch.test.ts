@@ -97,7 +97,7 @@ describe('ghostfleet-tracker status --watch', () => {
     ])
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(
-      new RegExp(`^ghostfleet-tracker status: --interval "${interval.replace('.', '\\.')}": `),
+      new RegExp(`^ghostfleet tracker status: --interval "${interval.replace('.', '\\.')}": `),
     )
     expect(result.stdout).toBe('')
   })

@@ -13,6 +13,9 @@
  *   - the shared `gf:sidecars` index: `ZADD` only;
  *   - its own desired state `gf:{sc:<id>}:desired` and every pool's progress: `HGETALL` only;
  *   - the leader lease and epoch (`readLeader`, the epoch fence of `readDesiredState`): `GET`, `PTTL` only;
+ *   - every sidecar's report hash and the `gf:sidecars` index, read-only (`HGETALL`, `ZRANGE`): `readSiblings`
+ *     finds the members of its pool that can serve heights its own node lacks, without a tracker. Reports carry
+ *     heights, modes and peer URLs, no secret; writing them stays bound to the owner.
  *   - pub/sub: `SUBSCRIBE` to its own `gf:{sc:<id>}:notify` channel only (no `PUBLISH`).
  * - **monitor**: read-only commands on the namespace's keys, no pub/sub, no writes.
  *
@@ -86,8 +89,9 @@ export function sidecarAclUser(sidecarId: string, namespace: string = DEFAULT_NA
   const id = assertKeyPart('sidecar id', sidecarId)
   const keys = keyspace(namespace)
   // `*` would widen a pattern; ids and namespaces cannot contain glob characters (assertKeyPart / keyspace),
-  // so every pattern below except the pool progress one matches exactly one key.
+  // so every pattern below except the pool progress and report ones matches exactly one key.
   const poolProgressPattern = keys.poolProgress('CHAIN', 0).replace('CHAIN:0', '*')
+  const reportPattern = keys.report('ID').replace('ID', '*')
   return {
     username: `${SIDECAR_ACL_USER_PREFIX}${id}`,
     role: 'sidecar',
@@ -105,7 +109,8 @@ export function sidecarAclUser(sidecarId: string, namespace: string = DEFAULT_NA
       '+pexpire',
       `(%W~${keys.reports} +xadd)`,
       `(%W~${keys.sidecars} +zadd)`,
-      `(%R~${keys.desired(id)} %R~${poolProgressPattern} +hgetall)`,
+      `(%R~${keys.desired(id)} %R~${poolProgressPattern} %R~${reportPattern} +hgetall)`,
+      `(%R~${keys.sidecars} +zrange)`,
       `(%R~${keys.leader} %R~${keys.epoch} +get +pttl)`,
     ],
   }

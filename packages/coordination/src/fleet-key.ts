@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { inspect } from 'node:util'
 import { InvalidFleetKeyError } from './errors/invalid-fleet-key-error.js'
 
@@ -74,4 +75,22 @@ export function fleetKeyBytes(key: FleetKey): Buffer {
   const bytes = secrets.get(key)
   if (bytes === undefined) throw new TypeError('not a FleetKey made by FleetKey.parse')
   return bytes
+}
+
+/**
+ * The key as hex for a worker thread of this process (its `workerData`), where `FleetKey.parse` makes it a key again:
+ * a worker has its own heap, so an object cannot cross. Only for that: never for a file, a log line, an environment
+ * or another process.
+ */
+export function fleetKeyForWorkerThread(key: FleetKey): string {
+  return fleetKeyBytes(key).toString('hex')
+}
+
+/**
+ * HMAC-SHA256 of `message` under the fleet key, for signatures made outside this package (the peer link between
+ * sidecars). The key bytes stay in this module. Callers must prefix `message` with a label of their own
+ * (`ghostfleet-peer-request-v1\n…`) so no signed message of one protocol can be passed off as another's.
+ */
+export function fleetKeyHmac(key: FleetKey, message: string | Uint8Array): Buffer {
+  return createHmac('sha256', fleetKeyBytes(key)).update(message).digest()
 }

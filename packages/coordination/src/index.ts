@@ -10,6 +10,7 @@
  *   {@link readDesiredState} + {@link subscribeDesiredState} (sidecar), optionally HMAC-signed with a fleet key.
  * - Leader election with a fencing epoch ({@link LeaderElection}).
  * - Shared pool progress ({@link writePoolProgress}, {@link readPoolProgress}).
+ * - Siblings of a sidecar (same chain and pool, serving peers) from their own reports ({@link readSiblings}).
  * - Redis ACL users per role ({@link trackerAclUser}, {@link sidecarAclUser}, {@link monitorAclUser}): each
  *   sidecar's credentials reach only its own keys.
  *
@@ -64,6 +65,15 @@ export {
   trackerAclUser,
 } from './acl.js'
 export {
+  type BootstrapRecord,
+  bootstrapRecordSchema,
+  DEFAULT_BOOTSTRAP_RETAIN_MS,
+  type LoadedBootstrapRecords,
+  loadBootstrapRecords,
+  readBootstrapRecord,
+  writeBootstrapRecord,
+} from './bootstrap-requests.js'
+export {
   type ConnectionOverrides,
   type ConnectionRole,
   type ConnectionStatus,
@@ -90,6 +100,7 @@ export {
   type DesiredStateRejectCode,
   DesiredStateSignatureError,
   FencedDesiredStateError,
+  InvalidBootstrapRecordError,
   InvalidDesiredStateError,
   InvalidFleetKeyError,
   InvalidKeyPartError,
@@ -98,7 +109,13 @@ export {
   UnelectedEpochDesiredStateError,
 } from './errors/index.js'
 export { compareFencingTokens, type FencingToken } from './fencing-token.js'
-export { FLEET_KEY_ENV, FleetKey, MIN_FLEET_KEY_BYTES } from './fleet-key.js'
+export {
+  FLEET_KEY_ENV,
+  FleetKey,
+  fleetKeyForWorkerThread,
+  fleetKeyHmac,
+  MIN_FLEET_KEY_BYTES,
+} from './fleet-key.js'
 export { assertKeyPart, DEFAULT_NAMESPACE, type KeySpace, keysOf, keyspace } from './keys.js'
 export {
   type DeposedReason,
@@ -145,5 +162,6 @@ export {
   type RejectedReport,
   type SilentSidecar,
 } from './reports.js'
+export { type ReadSiblingsOptions, readSiblings, type Sibling } from './siblings.js'
 export { signDesiredState, verifyDesiredState } from './signing.js'
 export { waitForReady } from './wait-ready.js'

@@ -28,6 +28,10 @@ export interface KeySpace {
   readonly leader: string
   /** String: the leader epoch counter, incremented on every successful election. Never expires. */
   readonly epoch: string
+  /** String (JSON): one bootstrap request and its status. Expires a while after the request itself does. */
+  bootstrap(bootstrapId: string): string
+  /** Sorted set: bootstrap id → when its record expires (epoch ms), so a new leader finds every live request. */
+  readonly bootstraps: string
 }
 
 /** The namespace used when none is configured. */
@@ -85,6 +89,8 @@ export function keyspace(namespace: string = DEFAULT_NAMESPACE): KeySpace {
       `${namespace}:{pool:${assertKeyPart('chain id', chainId)}:${assertKeyPart('pool id', poolId)}}:progress`,
     leader: `${namespace}:{tracker}:leader`,
     epoch: `${namespace}:{tracker}:epoch`,
+    bootstrap: (id: string) => `${namespace}:bootstrap:${assertKeyPart('bootstrap id', id)}`,
+    bootstraps: `${namespace}:bootstraps`,
   })
 }
 

@@ -77,8 +77,13 @@ describe('ACL rules as printed', () => {
     const rules = sidecarAclUser('osmosis-a').rules.join(' ')
     expect(rules).toContain('&gf:{sc:osmosis-a}:notify')
     expect(rules).toContain('~gf:{sc:osmosis-a}:report')
-    expect(rules).toContain('(%R~gf:{sc:osmosis-a}:desired %R~gf:{pool:*}:progress +hgetall)')
-    expect(rules).not.toMatch(/~gf:\{sc:\*/)
+    expect(rules).toContain(
+      '(%R~gf:{sc:osmosis-a}:desired %R~gf:{pool:*}:progress %R~gf:{sc:*}:report +hgetall)',
+    )
+    expect(rules).toContain('(%R~gf:sidecars +zrange)')
+    // Other sidecars' keys only in read-only selectors: no write rule covers them.
+    expect(rules).not.toMatch(/(^| )~gf:\{sc:\*/)
+    expect(rules).not.toMatch(/%W~gf:\{sc:\*/)
     expect(sidecarAclUser('a', 'staging').rules.join(' ')).toContain('~staging:{sc:a}:report')
   })
 })
@@ -131,9 +136,9 @@ describe("a sidecar's user cannot touch another sidecar's or the tracker's keys 
     notify: keysOf(sidecarA).notify('osmosis-b'),
   })
 
-  it("cannot read or write the other sidecar's report and desired state", async () => {
+  it("cannot write the other sidecar's report, nor read or write its desired state", async () => {
     const b = keysB()
-    await expectNoPerm(sidecarA.hgetall(b.report))
+    await expectNoPerm(sidecarA.hset(b.report, 'mode', '"ghost"'))
     await expectNoPerm(sidecarA.hgetall(b.desired))
     await expectNoPerm(sidecarA.hset(b.desired, 'mode', '"ghost"'))
     await expectNoPerm(sidecarA.del(b.desired))
@@ -165,7 +170,7 @@ describe("a sidecar's user cannot touch another sidecar's or the tracker's keys 
     await expectNoPerm(sidecarA.del(keys.reports))
     await expectNoPerm(sidecarA.call('XTRIM', keys.reports, 'MAXLEN', '0'))
     await expectNoPerm(sidecarA.zrem(keys.sidecars, 'osmosis-b'))
-    await expectNoPerm(sidecarA.zrange(keys.sidecars, 0, -1))
+    await expectNoPerm(sidecarA.zremrangebyscore(keys.sidecars, '-inf', '+inf'))
   })
 
   it('cannot publish, subscribe to another channel, run scripts or admin commands', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { inspect } from 'node:util'
 import { eventually, startRedis, type TestRedis } from '@ghostfleet/testkit'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -6,6 +7,8 @@ import {
   DesiredStateSignatureError,
   FLEET_KEY_ENV,
   FleetKey,
+  fleetKeyForWorkerThread,
+  fleetKeyHmac,
   InvalidFleetKeyError,
   keysOf,
   type RedisClient,
@@ -50,6 +53,18 @@ describe('FleetKey', () => {
       expect(shown).toContain('FleetKey(32 bytes)')
       expect(shown).not.toContain(hexKey.slice(0, 16))
     }
+  })
+
+  it('crosses to a worker thread as hex and is the same key there', async () => {
+    const { Worker } = await import('node:worker_threads')
+    const worker = new Worker(
+      "const { workerData, parentPort } = require('node:worker_threads');" +
+        "parentPort.postMessage(require('node:crypto').createHmac('sha256', Buffer.from(workerData, 'hex')).update('m').digest('hex'))",
+      { eval: true, workerData: fleetKeyForWorkerThread(key) },
+    )
+    const [signed] = (await once(worker, 'message')) as [string]
+    expect(signed).toBe(fleetKeyHmac(key, 'm').toString('hex'))
+    expect(FleetKey.parse(fleetKeyForWorkerThread(key)).length).toBe(32)
   })
 })
 

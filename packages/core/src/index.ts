@@ -7,7 +7,9 @@
  * - The highest height that is safe to prune to, or why not (`safePruneHeight`).
  * - The stale-pool safety valve: a ghost node the pool could have caught up with returns to normal
  *   (`projectStalePool`), the same rule for the sidecar deciding alone and the tracker.
- * - The availability budget: who may restart or prune now (`planDisruptions`).
+ * - The availability budget: who may restart or prune now (`planDisruptions`), with holder coverage of the
+ *   pool's cache window (`cacheWindow`, `minHolders`, `soleHeldRanges`): never every holder of a height the
+ *   pool needs down at once.
  * - `backoffDelay`: the one retry curve (capped exponential growth, optional jitter) of every package.
  * - `silentLogger`/`StructuredLogger`: the pino-shaped logger the libraries accept, and `pause` for waits a
  *   shutdown can cut short.
@@ -18,6 +20,7 @@
  *   schema failure into an error an operator can act on; `ConfigError`, the base of every configuration error.
  * - `runUntilSignal`: the one process lifecycle of both binaries (start, run until SIGTERM/SIGINT, stop) and
  *   their one exit-code table, `EXIT_CODES`. The only part that touches the process (signals, a timer).
+ * - `runAsEntry`/`markDispatched`: a CLI module runs itself unless the `ghostfleet` dispatcher loaded it.
  *
  * @example
  * ```ts
@@ -39,6 +42,7 @@
 
 export {
   AvailabilityBudgetError,
+  type CoverageInput,
   DISRUPTION_KINDS,
   type DisruptionCandidate,
   type DisruptionKind,
@@ -50,7 +54,18 @@ export {
   planDisruptions,
 } from './availability.js'
 export { type BackoffCurve, backoffDelay } from './backoff.js'
+export { type CliMain, isDispatched, markDispatched, runAsEntry } from './cli-entry.js'
 export { isIntegerKey, parseHeightKey } from './height-key.js'
+export {
+  cacheWindow,
+  cacheWindowSize,
+  describeRanges,
+  type HeightRange,
+  HolderCoverageError,
+  type Holding,
+  minHolders,
+  soleHeldRanges,
+} from './holder-coverage.js'
 export {
   checkListenAddress,
   type ListenAddress,
@@ -78,6 +93,17 @@ export {
   type Service,
 } from './run-until-signal.js'
 export {
+  BOOTSTRAP_API_PATH,
+  BOOTSTRAP_STATES,
+  type BootstrapRequest,
+  type BootstrapState,
+  type BootstrapStatus,
+  bootstrapRequestSchema,
+  bootstrapStatusSchema,
+  MAX_BOOTSTRAP_DETAIL,
+  TRACKER_PEER_CHAIN_ID,
+} from './schemas/bootstrap-api.js'
+export {
   DURATION_BOUNDS,
   type DurationBound,
   durationExpectation,
@@ -86,7 +112,7 @@ export {
   refreshSecondsSchema,
 } from './schemas/duration.js'
 export { ValidationError } from './schemas/errors.js'
-export { SIDECAR_ID_PATTERN } from './schemas/fields.js'
+export { BOOTSTRAP_ID_PATTERN, CHECKPOINT_ID_PATTERN, SIDECAR_ID_PATTERN } from './schemas/fields.js'
 export { parseWith } from './schemas/parse.js'
 export { type SidecarConfig, type SidecarConfigInput, sidecarConfigSchema } from './schemas/sidecar-config.js'
 export { thresholdOverridesSchema, thresholdsSchema } from './schemas/thresholds.js'
@@ -94,7 +120,14 @@ export { type TrackerConfig, type TrackerConfigInput, trackerConfigSchema } from
 export {
   canonicalDesiredStatePayload,
   type DesiredState,
+  DONATION_STATES,
+  type DonationReport,
+  type DonationRequest,
+  type DonationState,
   desiredStateSchema,
+  donationReportSchema,
+  donationRequestSchema,
+  MAX_REPORTED_DONATIONS,
   type SidecarReport,
   sidecarReportSchema,
   WIRE_VERSION,

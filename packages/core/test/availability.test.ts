@@ -47,6 +47,58 @@ describe('planDisruptions: examples', () => {
     ).toThrow(/kind "reboot"/)
   })
 
+  it('gives a checkpoint a slot like a restart, after every return to normal, never with a prune height', () => {
+    const members = serving('d', 'n', 'p')
+    const candidates: DisruptionCandidate[] = [
+      { id: 'd', kind: 'checkpoint' },
+      { id: 'n', kind: 'return-to-normal' },
+      { id: 'p', kind: 'prune' },
+    ]
+    expect(planDisruptions({ members, candidates, maxUnavailable: 1 })).toEqual({
+      allowed: ['n'],
+      deferred: ['d', 'p'].map((id) => ({ id, reason: 'availability budget in use: 1 of 1 (n starting)' })),
+    })
+    expect(planDisruptions({ members, candidates, maxUnavailable: 2 }).allowed).toEqual(['n', 'd'])
+    expect(() =>
+      planDisruptions({
+        members,
+        candidates: [{ id: 'd', kind: 'checkpoint', pruneTo: 5 }],
+        maxUnavailable: 1,
+      }),
+    ).toThrow(/pruneTo 5: expected an integer ≥ 1, on a prune only/)
+  })
+
+  it('keeps a checkpoint waiting while its donor is the only available holder of a window height', () => {
+    const coverage = {
+      window: { from: 100, to: 200 },
+      holdings: [
+        { id: 'd', base: 50, height: 210 },
+        { id: 'e', base: 150, height: 210 },
+      ],
+    }
+    const plan = planDisruptions({
+      members: serving('d', 'e'),
+      candidates: [{ id: 'd', kind: 'checkpoint' }],
+      maxUnavailable: 1,
+      coverage,
+    })
+    expect(plan).toEqual({
+      allowed: [],
+      deferred: [
+        { id: 'd', reason: 'it is the only available holder of heights 100–149 of the cache window 100–200' },
+      ],
+    })
+    const covered = { ...coverage, holdings: [...coverage.holdings, { id: 'f', base: 90, height: 205 }] }
+    expect(
+      planDisruptions({
+        members: serving('d', 'e', 'f'),
+        candidates: [{ id: 'd', kind: 'checkpoint' }],
+        maxUnavailable: 1,
+        coverage: covered,
+      }).allowed,
+    ).toEqual(['d'])
+  })
+
   it('counts members already restarting or pruning against the budget', () => {
     const members: PoolMember[] = [...serving('a', 'b'), { id: 'c', activity: 'pruning' }]
     expect(planDisruptions({ members, candidates: ['a', 'b'], maxUnavailable: 1 })).toEqual({

@@ -49,6 +49,7 @@ function sidecarTimers(config: SidecarConfig): Record<string, number> {
     ),
     reportIntervalMs,
     trackerTimeoutMs: Math.max(1, Math.round(config.fleet.trackerTimeoutSeconds * 1000)),
+    gatewayUpstreamTimeoutMs: Math.max(1, Math.round(config.gateway.upstreamTimeoutSeconds * 1000)),
   }
 }
 

@@ -35,6 +35,20 @@ const full = {
     restartBackoffResetSeconds: 300,
   },
   http: { enabled: true, listen: '[::1]:26670' },
+  gateway: { enabled: true, listen: '127.0.0.1:26671', upstreamTimeoutSeconds: 5 },
+  peer: {
+    listen: '0.0.0.0:26672',
+    advertiseUrl: 'http://10.0.0.5:26672',
+    maxConcurrent: 4,
+    ratePerSecond: 20,
+  },
+  checkpoints: {
+    dir: '/var/lib/ghostfleet-checkpoints',
+    ttlSeconds: 1800,
+    maxPinnedGiB: 20,
+    maxTransfers: 3,
+    transferMiBPerSecond: 200,
+  },
   fleet: {
     redisUrl: 'rediss://:s3cret@redis.internal:6380/0',
     sidecarId: 'osmo-eu-1.a',
@@ -66,6 +80,9 @@ describe('sidecarConfigSchema', () => {
         restartBackoffResetSeconds: 600,
       },
       http: { enabled: true, listen: '127.0.0.1:26670' },
+      gateway: { enabled: false, listen: '127.0.0.1:26671', upstreamTimeoutSeconds: 10 },
+      peer: { maxConcurrent: 8, ratePerSecond: 50 },
+      checkpoints: { ttlSeconds: 3600, maxPinnedGiB: 50, maxTransfers: 4, transferMiBPerSecond: 0 },
       fleet: { trackerTimeoutSeconds: 60, reportIntervalSeconds: 5 },
     })
   })
@@ -94,7 +111,7 @@ describe('sidecarConfigSchema', () => {
       'config.toml: pruning: unknown key "interval_hours" (did you mean "intervalHours"?); allowed: enabled, intervalHours, statePruning, forceCompact, margin',
     ])
     expect(rejectLines(sidecarConfigSchema, { ...minimal, metrics: true })).toEqual([
-      'config.toml: unknown key "metrics"; allowed: node, pool, thresholds, pruning, supervision, http, fleet',
+      'config.toml: unknown key "metrics"; allowed: node, pool, thresholds, pruning, supervision, http, gateway, peer, checkpoints, fleet',
     ])
     expect(
       rejectLines(sidecarConfigSchema, { ...minimal, fleet: { redis_url: 'redis://h', sidecarID: 'a' } }),

@@ -24,6 +24,8 @@ const full = {
     { chainId: 'kaon-1', poolId: 1, thresholds: { heightDifferenceMin: 100 } },
   ],
   chains: { 'kyve-1': ['https://api.kyve.network', 'https://api-eu-1.kyve.network'] },
+  peer: { listen: '0.0.0.0:26681', ratePerSecond: 2, burst: 10 },
+  bootstrap: { requestTtlSeconds: 3600 },
 }
 
 describe('trackerConfigSchema', () => {
@@ -38,6 +40,8 @@ describe('trackerConfigSchema', () => {
       defaults: { maxUnavailable: 1, pruningIntervalHours: 24, margin: 1 },
       pools: [],
       chains: {},
+      peer: { ratePerSecond: 5, burst: 20 },
+      bootstrap: { requestTtlSeconds: 1800 },
     })
   })
 
@@ -55,7 +59,7 @@ describe('trackerConfigSchema', () => {
 
   it('rejects unknown keys, including inside [[pools]] and their threshold overrides', () => {
     expect(rejectLines(trackerConfigSchema, { ...minimal, pollInterval: 5 }, 'tracker.toml')).toEqual([
-      'tracker.toml: unknown key "pollInterval"; allowed: redisUrl, listen, pollIntervalSeconds, leaseTtlMs, maxPoolAgeSeconds, defaults, pools, chains',
+      'tracker.toml: unknown key "pollInterval"; allowed: redisUrl, listen, pollIntervalSeconds, leaseTtlMs, maxPoolAgeSeconds, defaults, peer, bootstrap, pools, chains',
     ])
     expect(
       rejectLines(
@@ -73,6 +77,21 @@ describe('trackerConfigSchema', () => {
       }),
     ).toEqual([
       'config.toml: pools[0].thresholds: unknown key "keeprecent" (did you mean "keepRecent"?); allowed: heightDifferenceMax, heightDifferenceMin, keepRecent',
+    ])
+  })
+
+  it('leaves the peer listener off unless [peer] listen is set, and bounds the request expiry', () => {
+    expect(parseWith(trackerConfigSchema, minimal, 't').peer.listen).toBeUndefined()
+    expect(
+      rejectLines(trackerConfigSchema, {
+        ...minimal,
+        peer: { listen: 'nowhere', burst: 0 },
+        bootstrap: { requestTtlSeconds: 0 },
+      }),
+    ).toEqual([
+      'config.toml: peer.listen: expected host:port, e.g. "127.0.0.1:26670" or "[::1]:26670", got "nowhere"',
+      'config.toml: peer.burst: expected an integer ≥ 1, got 0',
+      'config.toml: bootstrap.requestTtlSeconds: must be between 1 and 86400 seconds, got 0',
     ])
   })
 

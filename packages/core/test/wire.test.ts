@@ -59,6 +59,14 @@ describe('sidecarReportSchema', () => {
     })
   })
 
+  it('carries the peer URL of a sidecar that serves siblings, and refuses one that is not http(s)', () => {
+    const withPeer = { ...report, peerUrl: 'http://10.0.0.5:26672' }
+    expect(parseWith(sidecarReportSchema, withPeer, 'report')).toEqual(withPeer)
+    expect(() =>
+      parseWith(sidecarReportSchema, { ...report, peerUrl: 'tcp://10.0.0.5:26672' }, 'report'),
+    ).toThrow('peerUrl: expected an http:// or https:// URL')
+  })
+
   it('drops keys it does not know (a newer peer within the same wire version)', () => {
     expect(parseWith(sidecarReportSchema, { ...report, diskFreeBytes: 5 }, 'report')).toEqual(report)
   })

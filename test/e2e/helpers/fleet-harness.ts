@@ -1,11 +1,9 @@
 /**
- * Shared helpers of the fleet end-to-end tests (fleet*.test.ts, demo.test.ts). The processes themselves are
+ * Shared helpers of the fleet end-to-end tests (fleet*.test.ts). The processes themselves are
  * started by `LocalFleet` from `@ghostfleet/devnet`, the same code `ghostfleet-devnet up` (the demo) runs; these
  * helpers read what the processes expose (HTTP, metrics, JSON logs, /proc) and record what happened over time.
  * Everything runs from the built CLIs: `npx turbo run build` first.
  */
-import { readdirSync, readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { FLEET_POOL_ID, type KyveSimulator, LocalFleet, type SidecarInfo } from '@ghostfleet/devnet'
 import { getJson, getText, type Json, requireRedisServer, type TempDir, tempDir } from '@ghostfleet/testkit'
 
@@ -38,26 +36,6 @@ export async function sidecarStatus(sidecar: SidecarInfo): Promise<Json> {
 /** The Prometheus text a fleet process serves at `<baseUrl>/metrics`. */
 export async function metricsText(baseUrl: string): Promise<string> {
   return await getText(`${baseUrl}/metrics`, 3_000)
-}
-
-/** The JSON lines of a pino log file. */
-export function logLines(file: string): Json[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch {
-    return []
-  }
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Json]
-      } catch {
-        return []
-      }
-    })
 }
 
 /** Does the node answer `/block` (the RPC the KYVE protocol node reads)? */
@@ -104,74 +82,4 @@ export class Recorder<T> {
     await this.loop
     return this.samples
   }
-}
-
-/** A span of time a sidecar's node was down on purpose (a mode switch or a prune), from its own log. */
-export interface Disruption {
-  sidecarId: string
-  kind: 'switch' | 'prune'
-  from: number
-  to: number
-  detail: Json
-}
-
-/**
- * The mode switches and prunes in a sidecar's log, as spans from "switching to …"/"pruning: stopping the node"
- * to "now in … mode"/the prune's result line. A span still open at the end of the log lasts until `openUntil`.
- */
-export function disruptions(sidecarId: string, file: string, openUntil = Date.now()): Disruption[] {
-  const spans: Disruption[] = []
-  let open: { kind: 'switch' | 'prune'; from: number; detail: Json } | null = null
-  for (const line of logLines(file)) {
-    const msg = String(line['msg'] ?? '')
-    const at = Number(line['time'])
-    if (msg.startsWith('switching to ') || msg.startsWith('pruning: stopping the node')) {
-      open = { kind: msg.startsWith('pruning') ? 'prune' : 'switch', from: at, detail: line }
-    } else if (
-      open !== null &&
-      ((open.kind === 'switch' && /^now in (normal|ghost) mode/.test(msg)) ||
-        (open.kind === 'prune' &&
-          (msg.startsWith('pruned blocks') ||
-            /^prune to \d+: nothing to do/.test(msg) ||
-            msg.startsWith('prune failed'))))
-    ) {
-      spans.push({ sidecarId, kind: open.kind, from: open.from, to: at, detail: open.detail })
-      open = null
-    }
-  }
-  if (open !== null)
-    spans.push({ sidecarId, kind: open.kind, from: open.from, to: openUntil, detail: open.detail })
-  return spans
-}
-
-/** Pairs of spans (of different sidecars) that overlap in time. */
-export function overlapping(spans: Disruption[]): Array<[Disruption, Disruption]> {
-  const pairs: Array<[Disruption, Disruption]> = []
-  for (let i = 0; i < spans.length; i++) {
-    for (let j = i + 1; j < spans.length; j++) {
-      const a = spans[i] as Disruption
-      const b = spans[j] as Disruption
-      if (a.sidecarId !== b.sidecarId && a.from < b.to && b.from < a.to) pairs.push([a, b])
-    }
-  }
-  return pairs
-}
-
-/**
- * Processes whose command line mentions `needle` (a work directory, a `--port N`), from /proc: what a test
- * checks to prove that nothing it started is left running.
- */
-export async function processesMentioning(needle: string): Promise<Array<{ pid: number; cmdline: string }>> {
-  const found: Array<{ pid: number; cmdline: string }> = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    let cmdline: string
-    try {
-      cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').join(' ').trim()
-    } catch {
-      continue
-    }
-    if (cmdline.includes(needle)) found.push({ pid: Number(entry), cmdline })
-  }
-  return found
 }

@@ -13,13 +13,23 @@
  * metricValue(await getText(`${url}/metrics`), 'ghostfleet_prunes_total', { outcome: 'ok' })
  * ```
  *
+ * `eventually`, `freePort` and `startRedis` are `@ghostfleet/local-services`' (the demo fleet runs them too), re-exported.
  * `SimNet` (simulated nodes and real sidecars from the built CLIs, each sidecar with the config the test writes) is
  * completed by each suite with the simulated KYVE API and the sidecar's node finder, which the kit cannot import:
  * both packages depend on it. A whole fleet as the demo runs it (Redis, trackers, sidecars made by `init`) is
  * devnet's `LocalFleet`. `startFakeConsul()` serves a Consul agent's documented HTTP API; `FAKE_NODE` is a
- * stand-in node process for supervisor tests.
+ * stand-in node process for supervisor tests. `logLines` and `disruptions` read what a sidecar's JSON log says
+ * happened; `processesMentioning` finds what a test left running.
  */
-export { type EventuallyOptions, eventually } from './eventually.js'
+export {
+  canConnect,
+  type EventuallyOptions,
+  eventually,
+  freePort,
+  type LocalRedis as TestRedis,
+  requireRedisServer,
+  startRedis,
+} from '@ghostfleet/local-services'
 export {
   type CheckState,
   type FakeConsul,
@@ -44,10 +54,15 @@ export {
   requireGoleveldb,
 } from './goleveldb.js'
 export { getJson, getText, type Json } from './http.js'
-export { canConnect, freePort } from './ports.js'
-export { runProcess, type StartProcessOptions, startProcess, type TestProcess } from './process.js'
+export {
+  processesMentioning,
+  runProcess,
+  type StartProcessOptions,
+  startProcess,
+  type TestProcess,
+} from './process.js'
 export { metricSum, metricValue } from './prometheus-text.js'
-export { requireRedisServer, startRedis, type TestRedis } from './redis.js'
+export { type Disruption, disruptions, logLines, overlapping } from './sidecar-log.js'
 export {
   addressBookWith,
   answeredHeight,

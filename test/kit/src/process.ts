@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readdirSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 
 /** A child process started by {@link startProcess}, with its output collected for assertions. */
 export interface TestProcess {
@@ -90,4 +92,23 @@ export async function runProcess(
   })
   const [code] = (await once(child, 'close')) as [number | null]
   return { code: code ?? -1, stdout, stderr }
+}
+
+/**
+ * Processes whose command line mentions `needle` (a work directory, a `--port N`), from /proc: what a test
+ * checks to prove that nothing it started is left running.
+ */
+export async function processesMentioning(needle: string): Promise<Array<{ pid: number; cmdline: string }>> {
+  const found: Array<{ pid: number; cmdline: string }> = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    let cmdline: string
+    try {
+      cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').join(' ').trim()
+    } catch {
+      continue
+    }
+    if (cmdline.includes(needle)) found.push({ pid: Number(entry), cmdline })
+  }
+  return found
 }

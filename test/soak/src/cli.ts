@@ -6,8 +6,8 @@ import { z } from 'zod'
 import { runSoak } from './soak.js'
 
 /*
- * `npm run soak -- --duration <seconds> --seed <n> [--report <file>] [--keep]`: one chaos soak against a real
- * local fleet. Exit 0 only with no violation; the last line is the summary. A failing seed replays with --seed.
+ * `npm run soak -- --duration <seconds> --seed <n> [--report <file>] [--keep] [--redis sentinel|single]
+ * [--small-disks n]`: one chaos soak against a real local fleet. Exit 0 only with no violation; the last line is the summary. A failing seed replays with --seed.
  */
 
 const optionsSchema = z.object({
@@ -16,11 +16,14 @@ const optionsSchema = z.object({
   report: z.string().min(1).optional(),
   keep: z.boolean(),
   'small-disks': z.coerce.number().int().min(0).max(6),
+  redis: z.enum(['sentinel', 'single'], { error: 'expected sentinel or single' }),
 })
 
 async function main(): Promise<number> {
   // Ctrl-C or SIGTERM ends the run through process.exit, whose handler stops the fleet (see runSoak).
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130))
+  // `on`, not `once`: a second signal while the exit handler runs must not find the default action (death
+  // without the cleanup).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130))
   const { values } = parseArgs({
     options: {
       duration: { type: 'string', default: '300' },
@@ -28,6 +31,7 @@ async function main(): Promise<number> {
       report: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'small-disks': { type: 'string', default: '1' },
+      redis: { type: 'string', default: 'sentinel' },
     },
     strict: true,
   })
@@ -44,6 +48,7 @@ async function main(): Promise<number> {
     reportFile: options.report ?? path.join(os.tmpdir(), `ghostfleet-soak-${options.seed}.json`),
     keep: options.keep,
     smallDisks: options['small-disks'],
+    redis: options.redis,
     say: (line) => process.stdout.write(`${line}\n`),
   })
   return report.violations.length === 0 ? 0 : 1

@@ -29,6 +29,12 @@ export interface FaultRecord {
 const NODE_BACK_MS = 90_000
 /** Beyond the lease, how long the standby may take to lead once the leader is paused. */
 const FAILOVER_SLACK_MS = 15_000
+/** How long a tracker may take to lead again once Sentinel has promoted the replica. */
+const LEADER_AFTER_REDIS_FAILOVER_MS = 30_000
+/** Added to a Redis cut's hold, so that some cuts outlast the sidecar's tracker timeout (it then decides alone). */
+const REDIS_CUT_EXTRA_MS = 10_000
+/** How long a sidecar may take to follow the tracker again once its Redis path is back. */
+const BACK_TO_TRACKER_MS = 60_000
 
 export class FaultInjector {
   private readonly busy = new Set<string>()
@@ -102,9 +108,40 @@ export class FaultInjector {
       }
       case 'redis-restart': {
         const redis = this.fleet.local.redis
-        if (redis === null) return record('redis', 'skipped')
-        await redis.restart()
-        return record('redis', 'injected', 'killed and restarted empty')
+        if (redis === null || this.busy.has('redis')) return record('redis', 'skipped')
+        await this.hold('redis', () => redis.restart())
+        return record(
+          'redis',
+          'injected',
+          this.fleet.sentinel
+            ? 'primary and replica killed and restarted empty'
+            : 'killed and restarted empty',
+        )
+      }
+      case 'redis-failover': {
+        const sentinel = this.fleet.sentinel
+        if (sentinel === null) return record('redis', 'skipped', 'no Sentinel (redis mode single)')
+        if (this.busy.has('redis')) return record('redis', 'skipped', 'Redis under another fault')
+        const note = await this.hold('redis', async () => {
+          const note = await sentinel.failover()
+          await this.expectLeader('the Sentinel failover')
+          return note
+        })
+        return record('redis', 'injected', note)
+      }
+      case 'redis-cut': {
+        const routed = this.fleet.sidecars.filter((s) => s.redisPath !== null && !this.busy.has(s.id))
+        const sidecar = routed[fault.sidecar % Math.max(1, routed.length)] ?? null
+        if (sidecar === null)
+          return record(
+            '-',
+            'skipped',
+            'no sidecar behind a network namespace (needs root) or all under a fault',
+          )
+        const note = await this.hold(sidecar.id, () =>
+          this.cutFromRedis(sidecar, fault.holdMs + REDIS_CUT_EXTRA_MS),
+        )
+        return record(sidecar.id, 'injected', note)
       }
       default:
         return await this.kyveFault(fault, record)
@@ -248,6 +285,86 @@ export class FaultInjector {
       )
     }
     return bytes
+  }
+
+  /** A tracker leads again within the bound (after a Redis fault every lease may have been lost). */
+  private async expectLeader(after: string): Promise<void> {
+    try {
+      await eventually(
+        () => {
+          if (!this.sampler.latestRoles.some((r) => r.role === 'leader')) throw new Error('no tracker leads')
+        },
+        { timeoutMs: LEADER_AFTER_REDIS_FAILOVER_MS, intervalMs: 250, description: 'a leader' },
+      )
+      this.ledger.check('liveness', null)
+    } catch {
+      this.ledger.violate(
+        'liveness',
+        `no tracker led within ${LEADER_AFTER_REDIS_FAILOVER_MS} ms of ${after}`,
+      )
+    }
+  }
+
+  /**
+   * Cuts the sidecar's Redis path (its network namespace's veth down) for `holdMs`, then expects it back under
+   * the tracker. What the sidecar showed meanwhile goes into the note.
+   */
+  private async cutFromRedis(sidecar: SoakSidecar, holdMs: number): Promise<string> {
+    const path = sidecar.redisPath
+    if (path === null) return 'no Redis path to cut'
+    const started = Date.now()
+    const seen = new Set<string>()
+    await path.cut()
+    try {
+      while (Date.now() - started < holdMs) {
+        const fleet = await this.fleetStatus(sidecar)
+        if (fleet?.decidedBy !== undefined) seen.add(`decidedBy ${String(fleet.decidedBy)}`)
+        if (fleet?.connected === false) seen.add('disconnected')
+        if (await this.silentAtLeader(sidecar)) seen.add('silent at the leading tracker')
+        // The pace of observing the cut sidecar; the cut's length is part of the schedule.
+        await delay(Math.min(1_000, Math.max(0, holdMs - (Date.now() - started))))
+      }
+    } finally {
+      await path.heal()
+    }
+    try {
+      await eventually(
+        async () => {
+          const fleet = await this.fleetStatus(sidecar)
+          if (fleet?.connected !== true || fleet.decidedBy !== 'tracker')
+            throw new Error(`${sidecar.id} fleet status ${JSON.stringify(fleet)}`)
+        },
+        {
+          timeoutMs: BACK_TO_TRACKER_MS,
+          intervalMs: 500,
+          description: `${sidecar.id} back under the tracker`,
+        },
+      )
+      this.ledger.check('liveness', null)
+    } catch (error) {
+      this.ledger.violate(
+        'liveness',
+        `${sidecar.id} not back under the tracker ${BACK_TO_TRACKER_MS} ms after its Redis path was restored: ${String(error)}`,
+      )
+    }
+    return `Redis cut for ${holdMs} ms (${[...seen].join(', ') || 'nothing seen in /status'})`
+  }
+
+  /** Whether the leading tracker counts the sidecar as silent (its reports stopped reaching Redis). */
+  private async silentAtLeader(sidecar: SoakSidecar): Promise<boolean> {
+    const leader = this.fleet.trackers.find(
+      (t) => t.id === this.sampler.latestRoles.find((r) => r.role === 'leader')?.id,
+    )
+    if (leader === undefined) return false
+    const answer = await getJson(`${leader.http}/v1/sidecars/${sidecar.id}`, 1_000)
+    return (answer?.body as { silent?: unknown } | undefined)?.silent === true
+  }
+
+  private async fleetStatus(
+    sidecar: SoakSidecar,
+  ): Promise<{ connected?: unknown; decidedBy?: unknown } | undefined> {
+    const answer = await getJson(`${sidecar.http}/status`, 1_000)
+    return (answer?.body as { fleet?: { connected?: unknown; decidedBy?: unknown } } | undefined)?.fleet
   }
 
   /** Whether the sidecar's /status shows its clock `offsetSeconds` off within a few seconds. */

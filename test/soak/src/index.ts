@@ -10,7 +10,7 @@
  */
 export { AddressBookChecker, addressBookEntries } from './checkers/address-book.js'
 export { AvailabilityTally, poolServed } from './checkers/availability.js'
-export { checkBudget } from './checkers/budget.js'
+export { BudgetChecker, isDown } from './checkers/budget.js'
 export { unsettled } from './checkers/convergence.js'
 export { FencingChecker, type RedisSnapshot, type TrackerRole } from './checkers/fencing.js'
 export { checkValidatedBase } from './checkers/validated-blocks.js'

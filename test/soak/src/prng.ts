@@ -32,7 +32,7 @@ export class Prng {
 
   /** One key of `weights`, with probability proportional to its weight. */
   weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
-    const entries = Object.entries(weights) as Array<[K, number]>
+    const entries = (Object.entries(weights) as Array<[K, number]>).filter(([, weight]) => weight > 0)
     const total = entries.reduce((sum, [, weight]) => sum + weight, 0)
     let roll = this.next() * total
     for (const [key, weight] of entries) {

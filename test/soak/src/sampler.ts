@@ -3,7 +3,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { AddressBookChecker, addressBookEntries } from './checkers/address-book.js'
 import { AvailabilityTally, poolServed } from './checkers/availability.js'
-import { checkBudget } from './checkers/budget.js'
+import { BudgetChecker } from './checkers/budget.js'
 import { FencingChecker, type TrackerRole } from './checkers/fencing.js'
 import { checkValidatedBase, mustServe } from './checkers/validated-blocks.js'
 import { getJson } from './http-json.js'
@@ -30,6 +30,8 @@ const nodeStatusSchema = z.object({
 
 /** Heights the cache window must cover above the pool height for the pool to count as served. */
 export const CACHE_WINDOW = 30
+/** How long a down node may take to count in the tracker's budget (three report intervals, and a sample's lag). */
+const BUDGET_TOLERANCE_MS = 5_000
 /** How long a node back in normal mode may take to show its whole original address book. */
 const ADDRESS_BOOK_GRACE_MS = 15_000
 
@@ -39,7 +41,8 @@ export class Sampler {
   readonly availability = new AvailabilityTally()
   rounds = 0
   private readonly books = new AddressBookChecker(ADDRESS_BOOK_GRACE_MS)
-  private readonly fencing = new FencingChecker()
+  readonly fencing = new FencingChecker()
+  private readonly budget: BudgetChecker
   /** Sidecars whose address book had entries in normal mode (the check is empty for the others). */
   readonly booksSeen = new Set<string>()
 
@@ -47,7 +50,9 @@ export class Sampler {
     private readonly fleet: SoakFleet,
     private readonly ledger: Ledger,
     private readonly redis: RedisObserver,
-  ) {}
+  ) {
+    this.budget = new BudgetChecker(fleet.timings.maxUnavailable, BUDGET_TOLERANCE_MS)
+  }
 
   poolHeight(pool: number): number {
     const snapshot = this.fleet.kyve.pool(pool)
@@ -72,7 +77,7 @@ export class Sampler {
       }),
     )
     for (const pool of this.fleet.pools) {
-      this.ledger.check('budget', checkBudget(pool, samples, this.fleet.timings.maxUnavailable))
+      this.ledger.check('budget', this.budget.observe(pool, samples))
       if (chainHeight !== null) {
         this.availability.add(
           pool,

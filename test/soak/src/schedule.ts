@@ -13,6 +13,8 @@ export const FAULT_KINDS = [
   'tracker-kill',
   'tracker-pause',
   'redis-restart',
+  'redis-failover',
+  'redis-cut',
   'kyve-error500',
   'kyve-garbage',
   'kyve-schema',
@@ -31,6 +33,8 @@ const WEIGHTS: Record<FaultKind, number> = {
   'tracker-kill': 2,
   'tracker-pause': 2,
   'redis-restart': 1,
+  'redis-failover': 1,
+  'redis-cut': 2,
   'kyve-error500': 1,
   'kyve-garbage': 1,
   'kyve-schema': 1,
@@ -68,6 +72,8 @@ export interface ScheduleOptions {
   quietMs: number
   /** Gap between two faults, uniform in this range. */
   gapMs: readonly [number, number]
+  /** Kinds this fleet cannot take (a failover without Sentinel). @default none */
+  exclude?: readonly FaultKind[]
 }
 
 /** The seeded schedule, in time order. Pure: the same options give the same list. */
@@ -75,9 +81,11 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
   const prng = new Prng(options.seed)
   const faults: PlannedFault[] = []
   const lastStart = options.durationMs - options.quietMs
+  const weights = { ...WEIGHTS }
+  for (const kind of options.exclude ?? []) weights[kind] = 0
   let at = options.warmupMs + prng.int(0, options.gapMs[0])
   while (at <= lastStart) {
-    const kind = prng.weighted(WEIGHTS)
+    const kind = prng.weighted(weights)
     faults.push({
       atMs: at,
       kind,

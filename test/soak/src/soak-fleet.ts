@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import {
   FLEET_KYVE_CHAIN_ID,
   FLEET_MAX_BUNDLE_SIZE,
@@ -12,8 +13,18 @@ import {
   startKyveSimulator,
   waitForHttp,
 } from '@ghostfleet/devnet'
+import { RedisPath } from './netns-cut.js'
 import { snapshotRuntime } from './runtime-snapshot.js'
+import { SentinelRedis } from './sentinel-redis.js'
 import { mountSmallDisk, unmountSmallDisk } from './small-disk.js'
+
+/** `single`: one redis-server; `sentinel`: a primary, a replica and three sentinels (see sentinel-redis.ts). */
+export type RedisMode = 'single' | 'sentinel'
+
+/** The sidecars (by index) whose Redis path goes through a network namespace the soak can cut (netns-cut.ts). */
+const ROUTED_SIDECARS = [1, 4]
+// The built script from src (tests) as from dist: the relay runs under plain node inside the namespace.
+const RELAY_SCRIPT = fileURLToPath(new URL('../dist/relay-cli.js', import.meta.url))
 
 /** Debian's libfaketime (package `faketime`), or null when it is not installed: clock jumps are then skipped. */
 const LIBFAKETIME =
@@ -84,6 +95,8 @@ export interface SoakSidecar extends Member {
   clockFile: string | null
   /** The node's home is a small filesystem of its own (see small-disk.ts). */
   smallDisk: boolean
+  /** Its Redis path through a network namespace the soak can cut, or null (direct). */
+  redisPath: RedisPath | null
   rpc: string
   home: string
   configDir: string
@@ -105,7 +118,14 @@ export class SoakFleet {
     readonly kyve: KyveSimulator,
     readonly timings: FleetTimings,
     private readonly onUnexpectedExit: UnexpectedExit,
+    /** Redis behind Sentinel (redis mode `sentinel`), else null. */
+    readonly sentinel: SentinelRedis | null,
   ) {}
+
+  /** Every port the soak's Redis processes listen on (the leftover search matches them by port). */
+  redisPorts(): number[] {
+    return this.sentinel?.ports() ?? (this.local.redis ? [this.local.redis.port] : [])
+  }
 
   get dir(): string {
     return this.local.dir
@@ -117,12 +137,28 @@ export class SoakFleet {
     onUnexpectedExit: UnexpectedExit,
     say: (line: string) => void,
     smallDisks: number,
+    redisMode: RedisMode,
+    onRedisPorts: (ports: number[]) => void,
   ): Promise<SoakFleet> {
     const local = await LocalFleet.create(dir, await snapshotRuntime(dir))
     let kyve: KyveSimulator | null = null
+    let sentinel: SentinelRedis | null = null
+    const paths: RedisPath[] = []
     try {
-      const redis = await local.startRedis()
-      say(`redis-server ${redis.url}`)
+      if (redisMode === 'sentinel') {
+        sentinel = await SentinelRedis.start(path.join(dir, 'redis'), local.logs)
+        onRedisPorts(sentinel.ports())
+        // LocalFleet gives its trackers and sidecars this URL: the relay that follows Sentinel.
+        local.redis = sentinel
+        say(
+          `redis behind Sentinel: primary :${sentinel.masterPort()}, sentinels ${sentinel.sentinels.map((s) => `:${s.port}`).join(' ')}, fleet URL ${sentinel.url}`,
+        )
+      } else {
+        const redis = await local.startRedis()
+        onRedisPorts([redis.port])
+        say(`redis-server ${redis.url}`)
+      }
+      const redisPort = local.redis?.port ?? 0
       const producer = await local.startProducer(timings.blockTimeMs)
       say(`producer ${producer.rpc}`)
       kyve = await startKyveSimulator({
@@ -141,14 +177,27 @@ export class SoakFleet {
       // LocalFleet's trackers read the KYVE URL from here; the soak's simulator serves two pools.
       local.kyve = kyve
       say(`KYVE simulator ${kyve.url} (pools 0 and 1)`)
-      const fleet = new SoakFleet(local, kyve, timings, onUnexpectedExit)
+      const fleet = new SoakFleet(local, kyve, timings, onUnexpectedExit, sentinel)
       for (const id of ['tracker-a', 'tracker-b']) await fleet.startTracker(id)
       say(`trackers ${fleet.trackers.map((t) => `${t.id} ${t.http}`).join(', ')}`)
       const specs = fleet.pools.flatMap((pool) => [0, 1, 2].map((n) => ({ pool, id: `p${pool}-s${n}` })))
+      for (const index of ROUTED_SIDECARS) {
+        const routed = await RedisPath.create(
+          index,
+          { host: '127.0.0.1', port: redisPort },
+          RELAY_SCRIPT,
+          dir,
+          local.logs,
+          say,
+        )
+        if (routed === null) break
+        paths[index] = routed
+        say(`${specs[index]?.id}: Redis through network namespace ${routed.netns} (${routed.url})`)
+      }
       // The last `smallDisks` sidecars get a home of their own size (see small-disk.ts).
       await Promise.all(
         specs.map((spec, index) =>
-          fleet.startSidecar(spec.id, spec.pool, index >= specs.length - smallDisks),
+          fleet.startSidecar(spec.id, spec.pool, index >= specs.length - smallDisks, paths[index] ?? null),
         ),
       )
       fleet.sidecars.sort((a, b) => a.id.localeCompare(b.id))
@@ -156,6 +205,7 @@ export class SoakFleet {
       return fleet
     } catch (error) {
       await local.stop()
+      for (const routed of paths) await routed?.remove()
       throw error
     }
   }
@@ -186,7 +236,12 @@ export class SoakFleet {
    * LocalFleet's sidecar set-up (init against the pool, config patched for fast ticks and fleet mode), started by
    * the soak itself so it can restart the same command after killing it.
    */
-  private async startSidecar(id: string, pool: number, ownDisk: boolean): Promise<void> {
+  private async startSidecar(
+    id: string,
+    pool: number,
+    ownDisk: boolean,
+    redisPath: RedisPath | null,
+  ): Promise<void> {
     const home = path.join(this.dir, `node-${id}`)
     await mkdir(home, { recursive: true })
     const smallDisk = ownDisk && (await mountSmallDisk(home))
@@ -201,13 +256,18 @@ export class SoakFleet {
       restartBackoffMaxSeconds: 16,
     })
     const clockFile = LIBFAKETIME === null ? null : path.join(this.dir, `clock-${id}.rc`)
-    const env = clockFile === null ? {} : await fakeClockEnv(clockFile)
+    const env = {
+      ...(clockFile === null ? {} : await fakeClockEnv(clockFile)),
+      // Wins over the config file's fleet.redisUrl.
+      ...(redisPath === null ? {} : { GHOSTFLEET_REDIS_URL: redisPath.url }),
+    }
     const sidecar: SoakSidecar = {
       id,
       kind: 'sidecar',
       pool,
       clockFile,
       smallDisk,
+      redisPath,
       args,
       env,
       logFile: this.local.logFile(id),
@@ -249,7 +309,10 @@ export class SoakFleet {
     await Promise.all(this.sidecars.map((s) => stopOne(s, 30_000)))
     await Promise.all(this.trackers.map((t) => stopOne(t, 15_000)))
     await this.local.stop(say)
-    for (const sidecar of this.sidecars) if (sidecar.smallDisk) await unmountSmallDisk(sidecar.home)
+    for (const sidecar of this.sidecars) {
+      if (sidecar.smallDisk) await unmountSmallDisk(sidecar.home)
+      await sidecar.redisPath?.remove()
+    }
   }
 
   private spawn(name: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {

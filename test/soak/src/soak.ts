@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,14 +9,16 @@ import { unsettled } from './checkers/convergence.js'
 import { FaultInjector, type FaultRecord } from './fault-injector.js'
 import { Ledger, type Violation } from './ledger.js'
 import { killLeftovers } from './leftovers.js'
+import { leftoverNetns, removeAllNetnsSync } from './netns-cut.js'
 import { PoolDriver, SOAK_POOL_CYCLE } from './pool-driver.js'
 import { RedisObserver } from './redis-snapshot.js'
 import { formatTable, type SoakReport, summaryLine } from './report.js'
 import { type RssSeries, rssKb } from './rss.js'
 import { CACHE_WINDOW, Sampler } from './sampler.js'
 import { FAULT_KINDS, type FaultKind, planFaults } from './schedule.js'
+import { MASTER_NAME } from './sentinel-redis.js'
 import { unmountSmallDiskSync } from './small-disk.js'
-import { type Member, SOAK_TIMINGS, SoakFleet } from './soak-fleet.js'
+import { type Member, type RedisMode, SOAK_TIMINGS, SoakFleet } from './soak-fleet.js'
 
 export interface SoakOptions {
   seed: number
@@ -31,6 +34,12 @@ export interface SoakOptions {
    * share inode numbers, and a restarted sidecar takes its neighbours' locks for its own. @default 1
    */
   smallDisks?: number
+  /**
+   * `sentinel`: the fleet's Redis is a primary and a replica behind three redis-sentinels, and the schedule includes
+   * primary failovers with lost writes; `single`: one redis-server. @default 'sentinel' when redis-sentinel is
+   * installed
+   */
+  redis?: RedisMode
 }
 
 /** Time after the last fault within which every sidecar must settle where the hysteresis puts it. */
@@ -73,16 +82,38 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   say(`soak: seed ${seed}, ${options.durationSeconds} s, work dir ${dir}`)
   // Whatever ends this process early (a test runner's timeout, Ctrl-C) must not leave the fleet running or the
   // homes mounted.
-  let redisPort: number | null = null
+  let redisPorts: number[] = []
   const emergencyStop = () => {
-    killLeftovers(dir, redisPort)
+    // Again until none is found: a sidecar killed in one pass may have forked a node just before.
+    for (let pass = 0; pass < 5 && killLeftovers(dir, redisPorts).length > 0; pass++);
     for (const sidecar of fleet?.sidecars ?? []) if (sidecar.smallDisk) unmountSmallDiskSync(sidecar.home)
+    removeAllNetnsSync()
   }
   process.on('exit', emergencyStop)
-  fleet = await SoakFleet.start(dir, SOAK_TIMINGS, onUnexpectedExit, say, options.smallDisks ?? 1)
-  const redisUrl = fleet.local.redis?.url ?? ''
-  redisPort = fleet.local.redis?.port ?? null
-  const observer = new RedisObserver(redisUrl)
+  const redisMode = options.redis ?? (hasRedisSentinel() ? 'sentinel' : 'single')
+  if (redisMode === 'sentinel' && !hasRedisSentinel())
+    throw new Error(
+      'redis-sentinel is not installed: `apt-get install redis-sentinel`, or run with --redis single',
+    )
+  if (redisMode === 'single') say('redis mode single: no Sentinel failovers in this run')
+  fleet = await SoakFleet.start(
+    dir,
+    SOAK_TIMINGS,
+    onUnexpectedExit,
+    say,
+    options.smallDisks ?? 1,
+    redisMode,
+    (ports) => {
+      redisPorts = ports
+    },
+  )
+  redisPorts = fleet.redisPorts()
+  // The soak's own view of Redis asks Sentinel for the primary, as the product's Sentinel client would.
+  const observer = new RedisObserver(
+    fleet.sentinel === null
+      ? (fleet.local.redis?.url ?? '')
+      : { sentinels: fleet.sentinel.sentinels, name: MASTER_NAME },
+  )
   const sampler = new Sampler(fleet, ledger, observer)
   const injector = new FaultInjector(fleet, sampler, ledger, say)
   const driver = new PoolDriver(fleet.kyve, fleet.pools, SOAK_POOL_CYCLE)
@@ -99,6 +130,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     warmupMs: Math.min(20_000, durationMs / 6),
     quietMs: Math.min(60_000, durationMs / 3),
     gapMs: [5_000, 15_000],
+    exclude: fleet.sentinel === null ? ['redis-failover'] : [],
   })
   say(`schedule: ${schedule.length} faults planned`)
   const records: FaultRecord[] = []
@@ -166,16 +198,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await samplingLoop
     observer.close()
     await fleet.stop(() => {})
-    const left = killLeftovers(dir, redisPort)
+    const left = killLeftovers(dir, redisPorts)
     ledger.check(
       'liveness',
       left.length === 0
         ? null
         : `processes left after the stop: ${left.map((p) => `${p.pid} ${p.cmdline.slice(0, 120)}`).join('; ')}`,
     )
+    const namespaces = leftoverNetns()
+    removeAllNetnsSync()
+    ledger.check(
+      'liveness',
+      namespaces.length === 0 ? null : `network namespaces left after the stop: ${namespaces.join(', ')}`,
+    )
     process.off('exit', emergencyStop)
   }
 
+  if (fleet.sentinel !== null)
+    notes.push(
+      `fencing judged ${sampler.fencing.continuedAcrossFailover} Sentinel failover(s) as one history (no reset)`,
+    )
   if (sampler.booksSeen.size === 0)
     notes.push(
       'no node had address book entries in normal mode: the address-book check had nothing to compare',
@@ -214,6 +256,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   if (report.violations.length === 0 && !options.keep) await rm(dir, { recursive: true, force: true })
   say(summaryLine(report))
   return report
+}
+
+function hasRedisSentinel(): boolean {
+  try {
+    execFileSync('redis-sentinel', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Polls the sampler's rounds until every sidecar has settled, or the bound after the last fault passes. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   AddressBookChecker,
   addressBookEntries,
-  checkBudget,
+  BudgetChecker,
   checkValidatedBase,
   FencingChecker,
   Ledger,
@@ -46,9 +46,53 @@ describe('budget', () => {
       sample({ id: 'b', activity: 'pruning' }),
       sample({ id: 'c', pool: 1, activity: 'pruning' }),
     ]
-    expect(checkBudget(0, samples, 1)).toMatch(/2 sidecars disrupting/)
-    expect(checkBudget(1, samples, 1)).toBeNull()
-    expect(checkBudget(0, samples, 2)).toBeNull()
+    expect(new BudgetChecker(1, 5_000).observe(0, samples)).toMatch(/2 sidecars disrupting/)
+    expect(new BudgetChecker(1, 5_000).observe(1, samples)).toBeNull()
+    expect(new BudgetChecker(2, 5_000).observe(0, samples)).toBeNull()
+  })
+
+  it('counts a killed node: a disruption that begins after the tracker could know of it is flagged', () => {
+    const checker = new BudgetChecker(1, 5_000)
+    expect(
+      checker.observe(0, [sample({ id: 'a', at: 0, nodeState: 'stopped', nodeReachable: false })]),
+    ).toBeNull()
+    expect(
+      checker.observe(0, [
+        sample({ id: 'a', at: 6_000, nodeState: 'stopped', nodeReachable: false }),
+        sample({ id: 'b', at: 6_000, activity: 'pruning' }),
+      ]),
+    ).toMatch(/b began pruning while 1 other node\(s\) had been unavailable .*a node stopped, b pruning/)
+  })
+
+  it('counts a silent sidecar as unavailable, like the tracker', () => {
+    const checker = new BudgetChecker(1, 5_000)
+    checker.observe(0, [sample({ id: 'a', at: 0, answered: false })])
+    expect(
+      checker.observe(0, [
+        sample({ id: 'a', at: 9_000, answered: false }),
+        sample({ id: 'b', at: 9_000, activity: 'switching' }),
+      ]),
+    ).toMatch(/a silent/)
+  })
+
+  it('does not blame the fleet for a kill that lands on a spent budget, nor for one it could not know of yet', () => {
+    const checker = new BudgetChecker(1, 5_000)
+    checker.observe(0, [sample({ id: 'b', at: 0, activity: 'pruning' })])
+    // The soak kills a's node while b prunes.
+    expect(
+      checker.observe(0, [
+        sample({ id: 'a', at: 1_000, nodeState: 'stopped', nodeReachable: false }),
+        sample({ id: 'b', at: 1_000, activity: 'pruning' }),
+      ]),
+    ).toBeNull()
+    const fresh = new BudgetChecker(1, 5_000)
+    fresh.observe(0, [sample({ id: 'a', at: 0, nodeState: 'stopped', nodeReachable: false })])
+    expect(
+      fresh.observe(0, [
+        sample({ id: 'a', at: 2_000, nodeState: 'stopped', nodeReachable: false }),
+        sample({ id: 'b', at: 2_000, activity: 'switching' }),
+      ]),
+    ).toBeNull()
   })
 })
 
@@ -96,8 +140,10 @@ describe('fencing', () => {
     leaderToken: string | null,
     desired: Record<string, [number, number]>,
     runId = 'r1',
+    replIds: string[] = [],
   ) => ({
     runId,
+    replIds,
     epoch,
     leaderToken,
     desired: new Map(Object.entries(desired).map(([id, [e, g]]) => [id, { epoch: e, generation: g }])),
@@ -119,6 +165,27 @@ describe('fencing', () => {
     checker.observeRedis(snapshot(1, 'a:1', { s1: [1, 3] }))
     expect(checker.observeRedis(snapshot(2, 'b:1', { s1: [1, 3] })).problems).toEqual([])
     expect(checker.observeRedis(snapshot(1, 'c:1', { s1: [1, 1] }, 'r2')).problems).toEqual([])
+  })
+
+  it('keeps the history across a Sentinel failover: two leader tokens for one epoch are flagged', () => {
+    const checker = new FencingChecker()
+    checker.observeRedis(snapshot(3, 'a:1', { s1: [3, 7] }, 'primary', ['repl-1']))
+    // The promoted replica: a new run id, the old replication id as its second one; it lost s1's 3:7.
+    const after = checker.observeRedis(snapshot(3, 'b:1', { s1: [3, 6] }, 'replica', ['repl-2', 'repl-1']))
+    expect(after.problems).toEqual(['epoch 3 held by two leader tokens: a:1 and b:1'])
+    expect(checker.continuedAcrossFailover).toBe(1)
+    // A state the failover rolled back to is an old write, not one under a stale epoch; a new one is judged.
+    expect(
+      checker.observeRedis(snapshot(4, 'b:2', { s1: [3, 7] }, 'replica', ['repl-2', 'repl-1'])).problems,
+    ).toEqual([])
+    const next = checker.observeRedis(snapshot(4, 'b:2', { s1: [3, 8] }, 'replica', ['repl-2', 'repl-1']))
+    expect(next.problems).toEqual([expect.stringMatching(/s1: desired state 3:8 written under epoch 3/)])
+  })
+
+  it('starts a new history when the data set is new (a restart that lost it)', () => {
+    const checker = new FencingChecker()
+    checker.observeRedis(snapshot(3, 'a:1', {}, 'r1', ['repl-1']))
+    expect(checker.observeRedis(snapshot(3, 'b:1', {}, 'r2', ['repl-9'])).problems).toEqual([])
   })
 
   it('flags one epoch held by two leader tokens, and two trackers leading under one epoch', () => {
@@ -169,7 +236,8 @@ describe('availability and convergence', () => {
 
 describe('ledger and schedule', () => {
   it('records a violation with the seed and the moment', () => {
-    const ledger = new Ledger(7, () => Date.now() - 1_000)
+    const startedAt = Date.now() - 1_000
+    const ledger = new Ledger(7, () => startedAt)
     ledger.check('budget', null)
     ledger.check('budget', 'too many')
     expect(ledger.checks.budget).toBe(2)

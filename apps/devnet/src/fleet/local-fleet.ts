@@ -2,22 +2,22 @@ import { execFile } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { eventually, freePort, startRedis, type TestRedis } from '@ghostfleet/testkit'
+import { eventually, freePort, type LocalRedis, startRedis } from '@ghostfleet/local-services'
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml'
 import { type KyveSimulator, startKyveSimulator } from '../kyve-sim/index.js'
-import { type FleetBinaries, resolveFleetBinaries } from './fleet-layout.js'
+import { type FleetBinaries, type FleetCommand, fleetCommand, localFleetBinaries } from './fleet-layout.js'
 import { ManagedProcess } from './managed-process.js'
 
 const run = promisify(execFile)
 
 /*
  * The building blocks of a local fleet — a private redis-server, a producer node, the simulated KYVE API,
- * trackers and sidecars each supervising a follower node — shared by `ghostfleet-devnet up` (the demo) and the
+ * trackers and sidecars each supervising a follower node — shared by `ghostfleet devnet up` (the demo) and the
  * end-to-end tests (test/e2e), which start the same processes with their own timings. Every process's output goes
  * to `<dir>/logs/<name>.log`; `stop()` ends everything, sidecars first (each stops its node).
  *
  * Pool settings are scaled so the thresholds are small: with max_bundle_size 1 and upload_interval 2880,
- * `ghostfleet-sidecar init` computes round(1 / 2880 × 86400 × 2) = 60 blocks ahead → ghost, 30 → normal,
+ * `ghostfleet sidecar init` computes round(1 / 2880 × 86400 × 2) = 60 blocks ahead → ghost, 30 → normal,
  * exactly as it does for a real pool.
  */
 
@@ -51,7 +51,9 @@ export interface TrackerSpec {
 
 export interface TrackerInfo {
   id: string
-  /** `process.execPath` arguments that started the tracker: the same command restarts it. */
+  /** The program that started the tracker (this node, or the single executable's link). */
+  command: string
+  /** `command`'s arguments: the same command restarts it. */
   args: string[]
   url: string
   configFile: string
@@ -79,6 +81,11 @@ export interface SidecarSpec {
   restartBackoffMaxSeconds?: number
   /** Extra environment (e.g. `GHOSTFLEET_FLEET_KEY`). */
   env?: NodeJS.ProcessEnv
+  /**
+   * Turn on the RPC gateway and the peer listener (which also needs `GHOSTFLEET_FLEET_KEY` in `env`).
+   * @default the gateway as `init` writes it, no peer listener
+   */
+  gateway?: boolean
 }
 
 /** A sidecar initialised and configured by {@link LocalFleet.prepareSidecar}, not started. */
@@ -89,9 +96,18 @@ export interface PreparedSidecar {
   rpc: string
   /** The sidecar's HTTP API (/status, /metrics), once started. */
   http: string
+  /**
+   * Where the sidecar's RPC gateway listens (a port of its own, so sidecars on one host never clash), whether the
+   * config turns it on or not.
+   */
+  gateway: string
+  /** The peer listener's URL, when {@link SidecarSpec.gateway} turned it on. */
+  peer: string | null
   home: string
   configDir: string
-  /** `process.execPath` arguments that start the sidecar: the same command restarts it. */
+  /** The program that starts the sidecar (this node, or the single executable's link). */
+  command: string
+  /** `command`'s arguments: the same command restarts it. */
   args: string[]
 }
 
@@ -112,7 +128,7 @@ export class LocalFleet {
   readonly processes: ManagedProcess[] = []
   readonly trackers: TrackerInfo[] = []
   readonly sidecars: SidecarInfo[] = []
-  redis: TestRedis | null = null
+  redis: LocalRedis | null = null
   kyve: KyveSimulator | null = null
   producer: ProducerInfo | null = null
   /** Set by {@link stop}: a start still under way then spawns nothing more. */
@@ -125,13 +141,14 @@ export class LocalFleet {
     this.logs = path.join(dir, 'logs')
   }
 
-  static async create(dir: string, bins: FleetBinaries = resolveFleetBinaries()): Promise<LocalFleet> {
-    const fleet = new LocalFleet(dir, bins)
+  /** `bins` defaults to the repository's scripts, or inside the single executable to links to it in `<dir>/bin`. */
+  static async create(dir: string, bins?: FleetBinaries): Promise<LocalFleet> {
+    const fleet = new LocalFleet(dir, bins ?? (await localFleetBinaries(path.join(dir, 'bin'))))
     await mkdir(fleet.logs, { recursive: true })
     return fleet
   }
 
-  async startRedis(): Promise<TestRedis> {
+  async startRedis(): Promise<LocalRedis> {
     this.redis = await startRedis()
     return this.redis
   }
@@ -142,19 +159,21 @@ export class LocalFleet {
     const rpcPort = await freePort()
     const p2pPort = await freePort()
     const rpc = `http://127.0.0.1:${rpcPort}`
-    const proc = this.spawn('producer', [
-      this.bins.simnode,
-      'start',
-      '--home',
-      home,
-      '--producer',
-      '--block-time',
-      String(blockTimeMs),
-      '--rpc.laddr',
-      `tcp://127.0.0.1:${rpcPort}`,
-      '--p2p.laddr',
-      `tcp://127.0.0.1:${p2pPort}`,
-    ])
+    const proc = this.spawn(
+      'producer',
+      this.command(this.bins.simnode, [
+        'start',
+        '--home',
+        home,
+        '--producer',
+        '--block-time',
+        String(blockTimeMs),
+        '--rpc.laddr',
+        `tcp://127.0.0.1:${rpcPort}`,
+        '--p2p.laddr',
+        `tcp://127.0.0.1:${p2pPort}`,
+      ]),
+    )
     await waitForHttp(`${rpc}/status`, proc, 'the producer node')
     this.producer = { nodeId, rpc, p2pHostPort: `127.0.0.1:${p2pPort}`, process: proc }
     return this.producer
@@ -197,23 +216,29 @@ export class LocalFleet {
         chains: { [FLEET_KYVE_CHAIN_ID]: [kyve.url] },
       }),
     )
-    const args = [this.bins.tracker, 'start', '--config', configFile, '--id', spec.id]
-    if (spec.refreshSeconds !== undefined) args.push('--refresh-seconds', String(spec.refreshSeconds))
-    const proc = this.spawn(spec.id, args, spec.env)
+    const started = this.command(this.bins.tracker, [
+      'start',
+      '--config',
+      configFile,
+      '--id',
+      spec.id,
+      ...(spec.refreshSeconds === undefined ? [] : ['--refresh-seconds', String(spec.refreshSeconds)]),
+    ])
+    const proc = this.spawn(spec.id, started, spec.env)
     const url = `http://127.0.0.1:${port}`
     await waitForHttp(`${url}/livez`, proc, spec.id)
-    const info = { id: spec.id, args, url, configFile, logFile: this.logFile(spec.id), process: proc }
+    const info = { id: spec.id, ...started, url, configFile, logFile: this.logFile(spec.id), process: proc }
     this.trackers.push(info)
     return info
   }
 
   /**
-   * Initialises a follower home, runs `ghostfleet-sidecar init` against the simulated pool, patches the config
+   * Initialises a follower home, runs `ghostfleet sidecar init` against the simulated pool, patches the config
    * for fast ticks and fleet mode, and starts the sidecar (which launches the follower).
    */
   async startSidecar(spec: SidecarSpec): Promise<SidecarInfo> {
     const prepared = await this.prepareSidecar(spec)
-    const proc = this.spawn(spec.id, prepared.args, spec.env)
+    const proc = this.spawn(spec.id, prepared, spec.env)
     await waitForHttp(`${prepared.http}/livez`, proc, spec.id)
     const info = { ...prepared, logFile: this.logFile(spec.id), process: proc }
     this.sidecars.push(info)
@@ -235,10 +260,11 @@ export class LocalFleet {
     const rpcPort = await freePort()
     const p2pPort = await freePort()
     const httpPort = await freePort()
+    const gatewayPort = await freePort()
+    const peerPort = spec.gateway === true ? await freePort() : null
     const rpc = `http://127.0.0.1:${rpcPort}`
     const flags = `--rpc.laddr tcp://127.0.0.1:${rpcPort} --p2p.laddr tcp://127.0.0.1:${p2pPort} --addrbook-flush-ms 2000`
-    await run(process.execPath, [
-      this.bins.sidecar,
+    const init = this.command(this.bins.sidecar, [
       'init',
       '--binary',
       this.bins.simnode,
@@ -261,6 +287,7 @@ export class LocalFleet {
       '--flags',
       flags,
     ])
+    await run(init.command, init.args)
     // Faster than a real fleet: short ticks and reports, small grace and backoff.
     const configFile = path.join(configDir, 'config.toml')
     const config = parseToml(await readFile(configFile, 'utf8')) as Record<string, Record<string, unknown>>
@@ -279,6 +306,12 @@ export class LocalFleet {
         : { restartBackoffMaxSeconds: spec.restartBackoffMaxSeconds }),
     }
     config.http = { ...config.http, enabled: true, listen: `127.0.0.1:${httpPort}` }
+    config.gateway = {
+      ...config.gateway,
+      listen: `127.0.0.1:${gatewayPort}`,
+      ...(spec.gateway === undefined ? {} : { enabled: spec.gateway }),
+    }
+    if (peerPort !== null) config.peer = { ...config.peer, listen: `127.0.0.1:${peerPort}` }
     config.fleet = {
       ...config.fleet,
       redisUrl: redis.url,
@@ -287,8 +320,17 @@ export class LocalFleet {
       trackerTimeoutSeconds: spec.trackerTimeoutSeconds ?? 15,
     }
     await writeFile(configFile, stringifyToml(config))
-    const args = [this.bins.sidecar, 'start', '--config', configDir]
-    return { id: spec.id, poolId, rpc, http: `http://127.0.0.1:${httpPort}`, home, configDir, args }
+    return {
+      ...this.command(this.bins.sidecar, ['start', '--config', configDir]),
+      id: spec.id,
+      poolId,
+      rpc,
+      http: `http://127.0.0.1:${httpPort}`,
+      gateway: `http://127.0.0.1:${gatewayPort}`,
+      peer: peerPort === null ? null : `http://127.0.0.1:${peerPort}`,
+      home,
+      configDir,
+    }
   }
 
   /**
@@ -298,6 +340,11 @@ export class LocalFleet {
   killNow(): void {
     this.stopping = true
     for (const p of this.processes) p.killNow()
+  }
+
+  /** The command that runs `file`, one of {@link bins}, with `args` (from the repository or the single executable). */
+  command(file: string, args: readonly string[]): FleetCommand {
+    return fleetCommand(this.bins, file, args)
   }
 
   logFile(name: string): string {
@@ -323,22 +370,24 @@ export class LocalFleet {
    * fleet in order (sidecars first, so each stops its node) instead of every child racing to exit at once, and a
    * sidecar killed with SIGKILL cannot leave its node behind at {@link stop}.
    */
-  private spawn(name: string, args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  private spawn(name: string, started: FleetCommand, env: NodeJS.ProcessEnv = {}): ManagedProcess {
     if (this.stopping) throw new Error(`LocalFleet: stopping, ${name} is not started`)
-    const proc = new ManagedProcess(name, process.execPath, args, this.logFile(name), env, { group: true })
+    const proc = new ManagedProcess(name, started.command, started.args, this.logFile(name), env, {
+      group: true,
+    })
     this.processes.push(proc)
     return proc
   }
 
   private async simnodeInit(home: string): Promise<string> {
-    const { stdout } = await run(process.execPath, [
-      this.bins.simnode,
+    const init = this.command(this.bins.simnode, [
       'init',
       '--home',
       home,
       '--chain-id',
       FLEET_SOURCE_CHAIN_ID,
     ])
+    const { stdout } = await run(init.command, init.args)
     const parsed = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { node_id?: string }
     if (!parsed.node_id) throw new Error(`simnode init printed no node id: ${stdout}`)
     return parsed.node_id

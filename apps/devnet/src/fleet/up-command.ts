@@ -10,7 +10,7 @@ function positiveInt(flag: string) {
   }
 }
 
-/** `ghostfleet-devnet up`: the whole local fleet, for the demo (`npm run demo`) and by hand. */
+/** `ghostfleet devnet up`: the whole local fleet, for the demo (`npm run demo`) and by hand. */
 export function upCommand(): Command {
   return new Command('up')
     .description(
@@ -46,7 +46,7 @@ export function upCommand(): Command {
           columns: () => process.stdout.columns,
         })
       } catch (error) {
-        process.stderr.write(`ghostfleet-devnet up: ${(error as Error).message}\n`)
+        process.stderr.write(`ghostfleet devnet up: ${(error as Error).message}\n`)
         process.exitCode = 1
       }
     })

@@ -4,17 +4,16 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { requireRedisServer } from '@ghostfleet/local-services'
 import { LiveFrame } from '@ghostfleet/telemetry'
-import { requireRedisServer } from '@ghostfleet/testkit'
 import { type DemoScenario, scenarioPhase } from './demo-scenario.js'
-import type { FleetBinaries } from './fleet-layout.js'
 import { FLEET_POOL_ID, FLEET_THRESHOLDS, LocalFleet } from './local-fleet.js'
 import { fetchFleetHeights, poolCeiling } from './pool-pacer.js'
 import { watchStopTriggers } from './stop-triggers.js'
 
 const run = promisify(execFile)
 
-/** Options of `ghostfleet-devnet up`. */
+/** Options of `ghostfleet devnet up`. */
 export interface UpOptions {
   /** Sidecars, each supervising one follower node. @default 3 */
   sidecars: number
@@ -62,7 +61,7 @@ export async function up(options: UpOptions): Promise<void> {
     durationSeconds: options.durationSeconds,
     onCrash: (error) => {
       process.exitCode = 1
-      if (triggers.outputOpen()) process.stderr.write(`ghostfleet-devnet up crashed: ${String(error)}\n`)
+      if (triggers.outputOpen()) process.stderr.write(`ghostfleet devnet up crashed: ${String(error)}\n`)
     },
   })
   // Whatever else ends this process (process.exit somewhere, a second crash during the teardown), what still
@@ -78,6 +77,8 @@ export async function up(options: UpOptions): Promise<void> {
   })
   const say = (line: string) => live.line(line)
   const stopped = triggers.reason.then((reason) => ({ stop: reason }))
+  // Set once the fleet stops: a table still being fetched then is not drawn under "everything stopped".
+  let tableClosed = false
 
   try {
     const startup = (async () => {
@@ -140,7 +141,8 @@ export async function up(options: UpOptions): Promise<void> {
       return held ? `${phase}, held below the lowest node` : phase
     }
     const showTable = async (phase: string) => {
-      const table = await fleetTable(fleet.bins, tracker.url)
+      const table = await fleetTable(fleet, tracker.url)
+      if (tableClosed) return
       const elapsed = Math.round((Date.now() - started) / 1000)
       // The pool height is the table's (the tracker's view), so that header and table cannot disagree.
       const header =
@@ -179,6 +181,7 @@ export async function up(options: UpOptions): Promise<void> {
       }
     }
   } finally {
+    tableClosed = true
     await fleet.stop(say)
     say('everything stopped')
     if (!options.keep && options.dir === undefined) await rm(dir, { recursive: true, force: true })
@@ -189,9 +192,10 @@ export async function up(options: UpOptions): Promise<void> {
 }
 
 /** The tracker's own `status` command renders the table, so the demo shows exactly what an operator sees. */
-async function fleetTable(bins: FleetBinaries, trackerUrl: string): Promise<string> {
+async function fleetTable(fleet: LocalFleet, trackerUrl: string): Promise<string> {
   try {
-    const { stdout } = await run(process.execPath, [bins.tracker, 'status', '--tracker', trackerUrl])
+    const status = fleet.command(fleet.bins.tracker, ['status', '--tracker', trackerUrl])
+    const { stdout } = await run(status.command, status.args)
     return stdout
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string; message: string }

@@ -58,11 +58,11 @@ export async function runBackup(options: BackupCommandOptions, output: Output): 
       error instanceof BackupToolMissingError ||
       error instanceof NodeConfigError
     ) {
-      output.err(`ghostfleet-sidecar backup: ${error.message}`)
+      output.err(`ghostfleet sidecar backup: ${error.message}`)
       return BACKUP_EXIT.refused
     }
     output.err(
-      `ghostfleet-sidecar backup: failed: ${(error as Error).message} (no partial backup was left behind)`,
+      `ghostfleet sidecar backup: failed: ${(error as Error).message} (no partial backup was left behind)`,
     )
     return BACKUP_EXIT.failed
   }

@@ -41,7 +41,7 @@ import { CosmovisorSetupError, cosmovisorDaemonName, launcherFor } from '../supe
 import type { Output } from './prune.js'
 
 /*
- * `ghostfleet-sidecar init`: everything is checked before anything is written — the binary, the node home, the
+ * `ghostfleet sidecar init`: everything is checked before anything is written — the binary, the node home, the
  * pool (asked through the KYVE API), the thresholds, the config as a whole — so an unknown pool, an
  * unreachable API, a bad home or a missing binary ends with a message and a non-zero exit and changes nothing.
  * Then the node's app.toml gets the pruning settings (backup kept), then the config is written (atomically).
@@ -54,6 +54,8 @@ export const INIT_EXIT = { ok: 0, failed: 1, usage: 2 } as const
 /** The app state the node keeps: every N blocks the SDK prunes app state older than keep-recent. */
 export const APP_PRUNING_INTERVAL = 10
 export const DEFAULT_HTTP_PORT = 26670
+/** The RPC gateway's port: next to the sidecar's own, clear of CometBFT's (26656–26658, 26660) and the SDK's. */
+export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:26671'
 
 export interface InitCommandOptions {
   inputs: InitInputs
@@ -107,7 +109,22 @@ function plannedSettings(
       enabled: inputs.httpEnabled ?? true,
       listen: `127.0.0.1:${inputs.httpPort ?? DEFAULT_HTTP_PORT}`,
     },
+    gateway: { enabled: true, listen: DEFAULT_GATEWAY_LISTEN },
   }
+}
+
+/** What to give the KYVE protocol node as its RPC, said after the config is written or found unchanged. */
+function gatewayAdvice(
+  config: { gateway?: { enabled?: boolean; listen?: string } },
+  nodeRpc: string,
+): string {
+  if (config.gateway?.enabled !== true)
+    return `RPC gateway off: the protocol node reads the node at ${nodeRpc}`
+  const url = `http://${config.gateway.listen ?? DEFAULT_GATEWAY_LISTEN}`
+  return (
+    `RPC gateway: give the KYVE protocol node ${url} as its RPC (the runtime's "rpc", in place of ${nodeRpc}); ` +
+    'it answers from this node, and from a sibling of the pool while this node is pruned, switched or down'
+  )
 }
 
 type Planned = ReturnType<typeof plannedSettings>
@@ -128,6 +145,8 @@ function differences(existing: SidecarConfig, planned: Planned): string[] {
     ['pruning.statePruning', existing.pruning.statePruning, planned.pruning.statePruning],
     ['http.enabled', existing.http.enabled, planned.http.enabled],
     ['http.listen', existing.http.listen, planned.http.listen],
+    ['gateway.enabled', existing.gateway.enabled, planned.gateway.enabled],
+    ['gateway.listen', existing.gateway.listen, planned.gateway.listen],
   ]
   if (planned.supervision.intervalSeconds !== undefined) {
     rows.push([
@@ -158,7 +177,7 @@ function describeKyveFailure(error: unknown, chainId: string, poolId: number, en
 export async function runInit(options: InitCommandOptions, output: Output): Promise<number> {
   const configDir = resolveConfigDir(options.config)
   const fail = (message: string) => {
-    output.err(`ghostfleet-sidecar init: ${message}\nNothing was written.`)
+    output.err(`ghostfleet sidecar init: ${message}\nNothing was written.`)
     return INIT_EXIT.failed
   }
 
@@ -188,7 +207,7 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
   ].filter((flag): flag is string => flag !== null)
   if (missing.length > 0) {
     output.err(
-      `ghostfleet-sidecar init: missing ${missing.join(', ')}` +
+      `ghostfleet sidecar init: missing ${missing.join(', ')}` +
         (options.fromSupervysor ? ' (not in the supervysor config either)' : '') +
         '\nNothing was written.',
     )
@@ -235,15 +254,16 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
       const diff = differences(config, planned)
       if (diff.length === 0) {
         output.out(`${configFile} already exists with these settings; nothing changed.`)
+        output.out(gatewayAdvice(config, config.node.rpcEndpoint))
         return INIT_EXIT.ok
       }
       output.err(
-        `ghostfleet-sidecar init: ${configFile} already exists and differs:\n${diff.map((d) => `  ${d}`).join('\n')}\n` +
+        `ghostfleet sidecar init: ${configFile} already exists and differs:\n${diff.map((d) => `  ${d}`).join('\n')}\n` +
           'Nothing was changed. Re-run with --force to overwrite it (app.toml is updated too).',
       )
     } catch (error) {
       output.err(
-        `ghostfleet-sidecar init: ${configFile} already exists but is not valid:\n${(error as Error).message}\n` +
+        `ghostfleet sidecar init: ${configFile} already exists but is not valid:\n${(error as Error).message}\n` +
           'Nothing was changed. Fix it by hand, or re-run with --force to replace it.',
       )
     }
@@ -340,6 +360,7 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
         : `${appToml.file}: ${appToml.changes.map((c) => `${c.key} ${c.old ?? '(unset)'} → ${c.new}`).join(', ')}` +
           (appToml.backupFile ? ` (original kept as ${appToml.backupFile})` : ''),
       `config written to ${written}`,
+      gatewayAdvice(config, planned.node.rpcEndpoint),
     ].join('\n'),
   )
   if (options.fromSupervysor !== undefined) {
@@ -355,6 +376,6 @@ export async function runInit(options: InitCommandOptions, output: Output): Prom
       )
     }
   }
-  output.out(`next: stop supervysor (if it runs), then \`ghostfleet-sidecar start --config ${configDir}\``)
+  output.out(`next: stop supervysor (if it runs), then \`ghostfleet sidecar start --config ${configDir}\``)
   return INIT_EXIT.ok
 }

@@ -58,7 +58,7 @@ export async function runPrune(options: PruneCommandOptions, output: Output): Pr
   try {
     dataDir = (await readNodeConfig(home)).dbPath
   } catch (error) {
-    output.err(`ghostfleet-sidecar prune: ${(error as Error).message}`)
+    output.err(`ghostfleet sidecar prune: ${(error as Error).message}`)
     return PRUNE_EXIT.refused
   }
   // Checked here too (the pruner checks again under its own lock) to name the process that holds them.
@@ -66,20 +66,20 @@ export async function runPrune(options: PruneCommandOptions, output: Output): Pr
     const locked = await lockedPrunedDatabases(dataDir)
     if (locked.length > 0) {
       output.err(
-        `ghostfleet-sidecar prune: refused, the node's databases are in use: ${describeLocked(locked)}. ` +
+        `ghostfleet sidecar prune: refused, the node's databases are in use: ${describeLocked(locked)}. ` +
           'Stop the node (or the sidecar supervising it) first; nothing was changed.',
       )
       return PRUNE_EXIT.refused
     }
   } catch (error) {
     if (!(error instanceof LockCheckError)) throw error
-    output.err(`ghostfleet-sidecar prune: ${error.message}`)
+    output.err(`ghostfleet sidecar prune: ${error.message}`)
     return PRUNE_EXIT.refused
   }
 
   const verdict = await checkManualPrune({ ...options.pool, home, untilHeight: options.untilHeight })
   if (!verdict.proceed) {
-    output.err(`ghostfleet-sidecar prune: refused: ${verdict.message}; nothing was changed`)
+    output.err(`ghostfleet sidecar prune: refused: ${verdict.message}; nothing was changed`)
     return PRUNE_EXIT.refused
   }
   if (verdict.warning !== undefined) output.err(verdict.warning)
@@ -122,11 +122,11 @@ export async function runPrune(options: PruneCommandOptions, output: Output): Pr
       error instanceof StoreNotFoundError ||
       error instanceof LockCheckError
     ) {
-      output.err(`ghostfleet-sidecar prune: refused: ${error.message}; nothing was changed`)
+      output.err(`ghostfleet sidecar prune: refused: ${error.message}; nothing was changed`)
       return PRUNE_EXIT.refused
     }
     output.err(
-      `ghostfleet-sidecar prune: failed: ${(error as Error).message}. What was written is consistent; ` +
+      `ghostfleet sidecar prune: failed: ${(error as Error).message}. What was written is consistent; ` +
         'run the same command again to finish.',
     )
     return PRUNE_EXIT.failed

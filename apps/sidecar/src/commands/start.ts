@@ -13,7 +13,7 @@ export async function runStart(flags: StartFlags): Promise<ExitCode> {
     log = createLogger({ name: 'ghostfleet-sidecar', ...logLevelFrom({ env: process.env }) })
   } catch (error) {
     // Only GHOSTFLEET_LOG_LEVEL can be wrong here.
-    process.stderr.write(`ghostfleet-sidecar: ${(error as Error).message}\n`)
+    process.stderr.write(`ghostfleet sidecar: ${(error as Error).message}\n`)
     return EXIT_CODES.config
   }
   const sidecar = new Sidecar(() => loadSidecarSettings(flags, process.env), log)

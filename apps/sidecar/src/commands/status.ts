@@ -114,7 +114,7 @@ export async function runStatus(options: StatusCommandOptions, output: Output): 
       error instanceof ValidationError ||
       error instanceof SidecarStateError
     ) {
-      output.err(`ghostfleet-sidecar status: ${error.message}`)
+      output.err(`ghostfleet sidecar status: ${error.message}`)
       return 1
     }
     throw error

@@ -17,7 +17,7 @@ export class ConfigNotFoundError extends ConfigError {
   override readonly name = 'ConfigNotFoundError'
   constructor(readonly file: string) {
     super(
-      `${file} does not exist. Create it with \`ghostfleet-sidecar init --binary … --home … --pool-id …\` ` +
+      `${file} does not exist. Create it with \`ghostfleet sidecar init --binary … --home … --pool-id …\` ` +
         '(or `init --from-supervysor ~/.supervysor/config.toml`), or point --config at the right directory.',
     )
   }
@@ -57,7 +57,7 @@ export async function loadSidecarConfig(
   return { file, config: parseWith(sidecarConfigSchema, table, file) }
 }
 
-const HEADER = `# ghostfleet-sidecar configuration, written by \`ghostfleet-sidecar init\`.
+const HEADER = `# ghostfleet sidecar configuration, written by \`ghostfleet sidecar init\`.
 # Every key is documented in apps/sidecar/README.md ("Config file reference"). Edit freely; the sidecar
 # validates the whole file at start and names every key it rejects. Unknown keys are errors.
 `

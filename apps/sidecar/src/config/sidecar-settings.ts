@@ -9,7 +9,7 @@
  * `fleet.redisCredentials`; whatever is logged or shown uses the redacted fields.
  */
 import path from 'node:path'
-import { ConfigError, type SidecarConfig } from '@ghostfleet/core'
+import { ConfigError, parseListenAddress, type SidecarConfig } from '@ghostfleet/core'
 import { consulSettingsFrom } from '@ghostfleet/discovery'
 import { resolveEndpoints } from '@ghostfleet/kyve'
 import { resolveFleetSettings } from '../fleet/fleet-settings.js'
@@ -103,8 +103,58 @@ export function resolveSidecarSettings(
     dataSizeEveryMs: Math.max(60_000, intervalMs),
     /** Null: no HTTP server. */
     httpListen: config.http.enabled ? config.http.listen : null,
+    /** The RPC gateway for the local protocol node; null: off. */
+    gateway: config.gateway.enabled
+      ? { listen: config.gateway.listen, upstreamTimeoutMs: seconds(config.gateway.upstreamTimeoutSeconds) }
+      : null,
+    /** The listener siblings read this node through; null: none (it also needs fleet mode and a fleet key). */
+    peer: resolvePeer(config.peer, file),
+    /** Checkpoints donated to bootstrapping hosts (fleet mode with a fleet key and the peer listener only). */
+    checkpoints: resolveCheckpoints(config, path.resolve(config.node.home)),
     fleet: resolveFleetSettings({ fleet: config.fleet, redisFlag: flags.redis, env }),
     consul: consulSettingsFrom(flags.consul, env),
+  }
+}
+
+/** Hosts that mean "every interface": siblings cannot be told to connect to them. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::'])
+
+function resolvePeer(peer: SidecarConfig['peer'], file: string) {
+  if (peer.listen === undefined) return null
+  const address = parseListenAddress(peer.listen)
+  if (address !== null && WILDCARD_HOSTS.has(address.host) && peer.advertiseUrl === undefined) {
+    throw new ConfigError(
+      `peer.advertiseUrl is required when peer.listen (${peer.listen}) listens on every interface: give the URL ` +
+        `siblings reach this host at, e.g. "http://10.0.0.5:${address.port}" (in ${file})`,
+    )
+  }
+  return {
+    listen: peer.listen,
+    /** Null: `http://` + the address the listener bound (its real port when the config says 0). */
+    advertiseUrl: peer.advertiseUrl ?? null,
+    maxConcurrent: peer.maxConcurrent,
+    ratePerSecond: peer.ratePerSecond,
+  }
+}
+
+/**
+ * The checkpoints directory beside the node home unless configured (`<home>-ghostfleet-checkpoints`: on the home's
+ * filesystem as a rule, and one per home, so two sidecars on a host never share a ledger or sweep each other's
+ * checkpoints); the transfer cap below the peer cap.
+ */
+function resolveCheckpoints(config: SidecarConfig, home: string) {
+  const { checkpoints } = config
+  return {
+    dir: checkpoints.dir === undefined ? `${home}-ghostfleet-checkpoints` : path.resolve(checkpoints.dir),
+    ttlMs: checkpoints.ttlSeconds * 1000,
+    maxPinnedBytes: Math.round(checkpoints.maxPinnedGiB * 1024 ** 3),
+    // A transfer holds a peer-listener slot while its file streams: one slot always stays for siblings' reads.
+    maxTransfers: Math.max(1, Math.min(checkpoints.maxTransfers, config.peer.maxConcurrent - 1)),
+    /** Null: no cap on the transfers' bytes per second. */
+    transferBytesPerSecond:
+      checkpoints.transferMiBPerSecond === 0
+        ? null
+        : Math.round(checkpoints.transferMiBPerSecond * 1024 ** 2),
   }
 }
 

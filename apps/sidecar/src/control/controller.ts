@@ -1,5 +1,5 @@
 import type { NodeRpcClient } from '@ghostfleet/cometbft'
-import type { MemberActivity, Thresholds } from '@ghostfleet/core'
+import type { DonationReport, DonationRequest, MemberActivity, Thresholds } from '@ghostfleet/core'
 import type { Logger } from '@ghostfleet/telemetry'
 import type { SidecarState } from '../state/sidecar-state.js'
 import type { StateKeeper } from '../state/state-keeper.js'
@@ -8,6 +8,7 @@ import type { SidecarMetrics } from '../telemetry/sidecar-metrics.js'
 import { ConditionLog } from './condition-log.js'
 import { DataDirSampler } from './data-dir-sampler.js'
 import type { Decision, DecisionSource } from './decision-source.js'
+import type { CheckpointsStatus, DonationPort } from './donation-port.js'
 import { ErrorRing, type RecordedError } from './error-ring.js'
 import { GhostEntryBackoff } from './ghost-entry-backoff.js'
 import { Heartbeat } from './heartbeat.js'
@@ -15,6 +16,7 @@ import { switchMode } from './mode-switch.js'
 import type { AddressBookKeeper, NodeLifecycle } from './node-lifecycle.js'
 import { type NodeObservation, observeNode } from './node-observer.js'
 import { NodeRestarts } from './node-restarts.js'
+import { whileNodeStopped } from './node-stopped.js'
 import type { PoolRefresher, PoolRefresherStatus } from './pool-refresher.js'
 import { shownPool } from './pool-snapshot.js'
 import { guardPruneHeight } from './prune-guard.js'
@@ -42,7 +44,7 @@ export type { RecordedError } from './error-ring.js'
  */
 
 /** What the sidecar is busy with (`starting` until the first tick, `stopped` after shutdown). */
-export type Activity = 'starting' | 'idle' | 'switching' | 'pruning' | 'stopping' | 'stopped'
+export type Activity = 'starting' | 'idle' | 'switching' | 'pruning' | 'donating' | 'stopping' | 'stopped'
 
 export interface ControllerOptions {
   intervalMs: number
@@ -76,6 +78,8 @@ export interface ControllerDeps {
   checkHome: () => Promise<string | null>
   /** A local fatal error: the caller shuts down and exits non-zero. */
   onFatal: (error: Error) => void
+  /** The donor side of bootstrapping (fleet mode with a fleet key and a peer listener); absent: no donations. */
+  donor?: DonationPort
 }
 
 /** Everything /status, /readyz and the metrics show, in one consistent snapshot. */
@@ -100,6 +104,10 @@ export interface ControllerSnapshot {
   }
   dataDir: { bytes: number | null; measuredAt: number | null }
   errors: RecordedError[]
+  /** Donation states for the fleet report (absent without a donor). */
+  donations?: DonationReport[]
+  /** Checkpoints for /status (absent without a donor). */
+  checkpoints?: CheckpointsStatus
   now: number
 }
 
@@ -219,6 +227,9 @@ export class Controller {
       },
       dataDir: this.dataDir.reading(),
       errors: this.errors.list(),
+      ...(this.deps.donor === undefined
+        ? {}
+        : { donations: this.deps.donor.reports(), checkpoints: this.deps.donor.status() }),
       now,
     }
   }
@@ -226,7 +237,8 @@ export class Controller {
   /** For fleet reports: the availability-budget activity. */
   memberActivity(): MemberActivity {
     if (this.activity === 'pruning') return 'pruning'
-    if (this.activity === 'switching' || this.deps.node.state() !== 'running') return 'restarting'
+    if (this.activity === 'switching' || this.activity === 'donating' || this.deps.node.state() !== 'running')
+      return 'restarting'
     return 'serving'
   }
 
@@ -303,9 +315,11 @@ export class Controller {
         )
         return
       }
+      // A donation asked for meanwhile waits for the next tick (the desired state still carries it).
       await this.carryOutSwitch(decision)
       return
     }
+    const donation = deps.donor?.due(decision.donate, now) ?? null
     const fields = {
       mode: decision.mode,
       node: node.reachable ? node.appHeight : null,
@@ -323,13 +337,50 @@ export class Controller {
         maxPoolAgeMs: this.options.maxPoolAgeMs,
         margin: this.options.pruning.margin,
       })
-      if (verdict.allowed) await this.carryOutPrune(verdict.height, decision)
-      else this.refusePrune(verdict.reason, verdict.detail)
+      // A donation asked for in the same desired state shares the prune's stop: one restart, not two.
+      if (verdict.allowed) await this.carryOutPrune(verdict.height, decision, donation)
+      else {
+        this.refusePrune(verdict.reason, verdict.detail)
+        if (donation !== null) await this.carryOutDonation(donation)
+      }
       return
     }
     if (decision.pruneRefusal !== null)
       this.refusePrune(decision.pruneRefusal.reason, decision.pruneRefusal.detail)
     else this.conditions.clear('prune-refusal')
+    if (donation !== null) await this.carryOutDonation(donation)
+  }
+
+  /**
+   * A checkpoint for a bootstrapping host: the node stops (the prune's lock checks), the checkpoint is taken (links
+   * and small copies), the node starts again; the donor seals it in the background while the node serves.
+   */
+  private async carryOutDonation(request: DonationRequest): Promise<void> {
+    const { deps } = this
+    const donor = deps.donor
+    if (donor === undefined) return
+    this.activity = 'donating'
+    donor.begin(request)
+    deps.log.info(
+      { bootstrapId: request.bootstrapId, requestedBy: request.requestedBy },
+      `donating a checkpoint to ${request.requestedBy}: stopping the node to take it`,
+    )
+    try {
+      const run = await whileNodeStopped({ ...deps, signal: this.abort.signal }, () => donor.take(request))
+      deps.metrics.nodeRestarts.inc({ reason: 'donation' })
+      donor.restarted(request, { failure: run.error, startError: run.startError, downtimeMs: run.downtimeMs })
+      if (run.error !== null) this.errors.record('donation', run.error)
+      if (run.startError !== null) this.errors.record('node-start', run.startError)
+      deps.log.info(
+        { bootstrapId: request.bootstrapId, downtimeMs: run.downtimeMs, failed: run.error?.message },
+        run.error === null
+          ? `checkpoint taken in a ${run.downtimeMs} ms stop; node started again, sealing in the background`
+          : 'the donation failed; the node was started again',
+      )
+      this.dataDir.invalidate()
+    } finally {
+      if (this.activity === 'donating') this.activity = 'idle'
+    }
   }
 
   private async carryOutSwitch(decision: Decision): Promise<void> {
@@ -373,8 +424,26 @@ export class Controller {
     }
   }
 
-  private async carryOutPrune(height: number, decision: Decision): Promise<void> {
+  private async carryOutPrune(
+    height: number,
+    decision: Decision,
+    donation: DonationRequest | null,
+  ): Promise<void> {
     const { deps } = this
+    const donor = donation === null ? undefined : deps.donor
+    let taken: { error: Error | null } | null = null
+    const whileStopped =
+      donor === undefined || donation === null
+        ? undefined
+        : async () => {
+            try {
+              await donor.take(donation)
+              taken = { error: null }
+            } catch (error) {
+              taken = { error: error instanceof Error ? error : new Error(String(error)) }
+            }
+          }
+    if (donor !== undefined && donation !== null) donor.begin(donation)
     this.conditions.clear('prune-refusal')
     this.activity = 'pruning'
     this.pruneInProgress = { height, since: deps.now() }
@@ -389,8 +458,24 @@ export class Controller {
       `pruning: stopping the node to prune everything below height ${height}`,
     )
     try {
-      const run = await runPrune({ ...deps, signal: this.abort.signal }, height)
+      const run = await runPrune(
+        { ...deps, signal: this.abort.signal, ...(whileStopped === undefined ? {} : { whileStopped }) },
+        height,
+      )
       this.lastPruneRun = run
+      if (donor !== undefined && donation !== null) {
+        const done = taken as { error: Error | null } | null
+        const failure =
+          done?.error ??
+          (done === null
+            ? new Error(
+                `the checkpoint was not taken: the stop for the prune to ${height} failed before the databases ` +
+                  `were free (${run.outcome === 'failed' ? run.error.message : 'shutdown'})`,
+              )
+            : null)
+        donor.restarted(donation, { failure, startError: run.startError, downtimeMs: run.durationMs })
+        if (failure !== null) this.errors.record('donation', failure)
+      }
       deps.metrics.nodeRestarts.inc({ reason: 'prune' })
       deps.metrics.prunes.inc({ outcome: run.outcome })
       deps.metrics.pruneDuration.observe(run.durationMs / 1000)
@@ -426,6 +511,15 @@ export class Controller {
     } catch (error) {
       this.errors.record('prune', error)
       deps.log.error({ err: error }, 'prune could not start; retrying later')
+      // The node was not stopped: the donation that was to share the stop fails, saying why.
+      if (donor !== undefined && donation !== null && taken === null) {
+        const failure = new Error(
+          `the checkpoint was not taken: the prune to ${height} it was to share a stop with could not start ` +
+            `(${error instanceof Error ? error.message : String(error)})`,
+        )
+        donor.restarted(donation, { failure, startError: null, downtimeMs: 0 })
+        this.errors.record('donation', failure)
+      }
     } finally {
       this.pruneInProgress = null
       if (this.activity === 'pruning') this.activity = 'idle'

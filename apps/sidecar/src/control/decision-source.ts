@@ -1,4 +1,4 @@
-import type { NodeMode } from '@ghostfleet/core'
+import type { DonationRequest, NodeMode } from '@ghostfleet/core'
 import type { PruneRefusalReason } from '../prune-refusal.js'
 import type { NodeObservation } from './node-observer.js'
 import type { PoolSnapshot } from './pool-snapshot.js'
@@ -45,4 +45,6 @@ export interface Decision {
   pool: PoolSnapshot
   /** A prune was due but is not safe now: why (logged, counted, shown; retried next tick). */
   pruneRefusal: { reason: PruneRefusalReason; detail: string } | null
+  /** A checkpoint the tracker asks this sidecar to donate to a bootstrapping host (fleet mode only). */
+  donate?: DonationRequest | null
 }

@@ -1,7 +1,7 @@
 /** One recent error, for /status. */
 export interface RecordedError {
   at: number
-  where: 'node' | 'kyve' | 'mode-switch' | 'prune' | 'address-book' | 'node-start' | 'tick'
+  where: 'node' | 'kyve' | 'mode-switch' | 'prune' | 'donation' | 'address-book' | 'node-start' | 'tick'
   message: string
 }
 

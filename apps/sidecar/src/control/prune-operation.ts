@@ -37,6 +37,11 @@ export interface PruneOperationDeps {
   prune: (untilHeight: number, signal: AbortSignal) => Promise<PruneResultLike>
   /** Aborts when the sidecar shuts down. */
   signal: AbortSignal
+  /**
+   * More work in the same stop, after the prune (a donation's checkpoint, so it holds the pruned home): run once
+   * the databases were free, whether the prune succeeded or not, before the start. Its errors are its own.
+   */
+  whileStopped?: () => Promise<void>
 }
 
 export type PruneRun =
@@ -53,9 +58,11 @@ export async function runPrune(deps: PruneOperationDeps, height: number): Promis
   const started = deps.now()
   await deps.state.update({ lastPruneAttemptAt: started })
   let run: PruneRun
+  let unlocked = false
   try {
     await deps.node.stop()
     await deps.waitUntilUnlocked()
+    unlocked = true
     const result = await deps.prune(height, deps.signal)
     const lastPrune: LastPrune = {
       toHeight: result.noop ? Math.max(1, result.toBase) : result.toBase,
@@ -82,6 +89,9 @@ export async function runPrune(deps: PruneOperationDeps, height: number): Promis
       durationMs: 0,
       startError: null,
     }
+  }
+  if (unlocked && !deps.signal.aborted && deps.whileStopped !== undefined) {
+    await deps.whileStopped().catch(() => undefined)
   }
   if (!deps.signal.aborted) {
     try {

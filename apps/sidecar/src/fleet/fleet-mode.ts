@@ -41,6 +41,8 @@ export interface FleetPorts {
   observe(): { snapshot: ControllerSnapshot; activity: MemberActivity }
   /** Runs the next tick now: the tracker published a new desired state for this sidecar. */
   wake(): void
+  /** Where this sidecar's peer listener serves siblings, carried in every report; absent: it serves none. */
+  peerUrl?: string
 }
 
 export interface DecisionDeps {
@@ -136,6 +138,7 @@ export class FleetMode {
             poolId: this.options.poolId,
             thresholds: this.options.thresholds,
             version: this.options.version,
+            ...(ports.peerUrl === undefined ? {} : { peerUrl: ports.peerUrl }),
           },
           snapshot,
           activity,

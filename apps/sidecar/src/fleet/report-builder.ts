@@ -10,6 +10,20 @@ export interface ReportIdentity {
   poolId: number
   thresholds: Thresholds
   version: string
+  /** Where this sidecar's peer listener serves siblings; absent when it runs none. */
+  peerUrl?: string
+}
+
+/**
+ * The snapshot's node observation if it was made since the current node process started, else null. An
+ * observation made before (the tick before a switch, a prune or a crash) says nothing about the new process:
+ * until the node has answered since, it counts as restarting, for reports and for the gateway alike.
+ */
+export function currentObservation(snapshot: ControllerSnapshot): ControllerSnapshot['node'] {
+  const processStartedAt =
+    snapshot.nodeProcess.state === 'running' ? snapshot.now - snapshot.nodeProcess.uptimeMs : null
+  if (snapshot.node === null || processStartedAt === null || snapshot.node.at < processStartedAt) return null
+  return snapshot.node
 }
 
 export interface ReportInput {
@@ -33,14 +47,11 @@ export interface ReportInput {
 export function buildSidecarReport(input: ReportInput): SidecarReport {
   const { snapshot, identity } = input
   const state = snapshot.state
-  // An observation made before the current node process started (the tick before a switch, a prune or a crash)
-  // says nothing about the new process: until the node has answered since, it is reported restarting and not
-  // reachable. The tracker holds a pool's budget slot until the node answers again; a stale "reachable" would
-  // let it send the next sidecar down while this one is still coming up.
-  const processStartedAt =
-    snapshot.nodeProcess.state === 'running' ? snapshot.now - snapshot.nodeProcess.uptimeMs : null
-  const current = snapshot.node !== null && processStartedAt !== null && snapshot.node.at >= processStartedAt
-  const node = current ? snapshot.node : null
+  // Until the new node process has answered, it is reported restarting and not reachable: the tracker holds a
+  // pool's budget slot until the node answers again; a stale "reachable" would let it send the next sidecar down
+  // while this one is still coming up.
+  const node = currentObservation(snapshot)
+  const current = node !== null
   const heights = node?.reachable
     ? { height: node.appHeight, base: node.base }
     : (input.lastKnown ?? { height: 0, base: 0 })
@@ -66,5 +77,10 @@ export function buildSidecarReport(input: ReportInput): SidecarReport {
     thresholds: identity.thresholds,
     bootId: input.position.bootId,
     seq: input.position.seq,
+    ...(identity.peerUrl === undefined ? {} : { peerUrl: identity.peerUrl }),
+    // Only while there is something to say, so reports of sidecars that never donated stay as they were.
+    ...(snapshot.donations === undefined || snapshot.donations.length === 0
+      ? {}
+      : { donations: snapshot.donations }),
   }
 }

@@ -214,7 +214,9 @@ export class TrackerDecisionSource implements DecisionSource {
     })
     if (authority === 'tracker') {
       this.handTo('tracker', now, 'the tracker is back: following its desired state')
-      if (accepted !== null) return await this.follow(accepted, input, state)
+      // A donation request rides along whatever the verdict on mode and prune: the controller carries it out once.
+      if (accepted !== null)
+        return { ...(await this.follow(accepted, input, state)), donate: accepted.donate ?? null }
       return this.hold(
         input,
         `${problem}; holding ${state.mode} mode, deciding locally if this lasts ` +

@@ -126,6 +126,8 @@ export function buildStatusReport(snapshot: ControllerSnapshot, meta: StatusMeta
       pendingVerification: snapshot.pruning.pendingVerification?.height ?? null,
     },
     dataDir: { bytes: snapshot.dataDir.bytes, measuredAt: iso(snapshot.dataDir.measuredAt) },
+    // Checkpoints donated to bootstrapping hosts; null when this sidecar does not donate.
+    checkpoints: snapshot.checkpoints ?? null,
     lastErrors: snapshot.errors.map((error) => ({
       at: iso(error.at),
       where: error.where,
@@ -165,9 +167,11 @@ export function readiness(snapshot: ControllerSnapshot, maxPoolAgeMs: number): R
         ? 'the node is stopped for a prune'
         : snapshot.activity === 'switching'
           ? 'the node is restarting for a mode switch'
-          : snapshot.nodeProcess.state === 'backoff'
-            ? 'the node crashed and waits for its restart'
-            : `the node process is ${snapshot.nodeProcess.state}`
+          : snapshot.activity === 'donating'
+            ? 'the node is stopped to take a checkpoint for a bootstrapping host'
+            : snapshot.nodeProcess.state === 'backoff'
+              ? 'the node crashed and waits for its restart'
+              : `the node process is ${snapshot.nodeProcess.state}`
     return { status: 503, body: { status: 'unavailable', reason: why, ...base } }
   }
   if (node === null) {

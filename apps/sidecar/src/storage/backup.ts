@@ -6,11 +6,9 @@ import {
   type BlockStoreState,
   decodeState,
   type FlockHold,
-  holdFlock,
   LevelDbCorruptionError,
   LockCheckError,
   openReadOnlyStore,
-  pathExists,
   readBlockStoreState,
   readNodeConfig,
   STATE_KEY,
@@ -26,12 +24,12 @@ import {
   writeBackupManifest,
 } from './backup-manifest.js'
 import { partialName, sweepDeadPartials } from './backup-partials.js'
+import { holdNodeDatabases, releaseHolds } from './database-holds.js'
 import {
   describeLocked,
   findLockedDatabases,
   LockCheckUnavailableError,
   type LockedDatabase,
-  NODE_DATABASES,
 } from './database-locks.js'
 import { directoryBytes } from './directory-size.js'
 
@@ -123,9 +121,9 @@ export interface BackupResult {
 }
 
 /**
- * The node databases locked right now. Without /proc/locks (macOS) only what `holdFlock` sees remains: the fcntl
- * probe of `lockedPrunedDatabases` opens the store with C++ LevelDB, which rewrites a goleveldb node's files, so
- * it is not used here; goleveldb (every real node) is still excluded by the flock held for the whole copy.
+ * The node databases locked right now. Without /proc/locks (macOS) only what `holdFlock` sees remains: goleveldb
+ * (every real node) is excluded by the flock held for the whole copy, and on macOS and the BSDs that flock
+ * conflicts with fcntl locks too.
  */
 async function lockedNodeDatabases(dataDir: string): Promise<LockedDatabase[]> {
   try {
@@ -196,35 +194,21 @@ async function lockedByOthers(dataDir: string): Promise<LockedDatabase[]> {
 
 /**
  * flock()s the LOCK file of every node database in `dataDir`, so that goleveldb (the node) cannot open any of
- * them until {@link releaseAll}. Refuses, naming the holder, when one is held already.
+ * them until released. Refuses, naming the holder, when one is held already.
  */
-async function holdNodeDatabases(dataDir: string): Promise<FlockHold[]> {
-  const holds: FlockHold[] = []
+async function holdDatabasesForCopy(dataDir: string): Promise<FlockHold[]> {
   try {
-    for (const db of NODE_DATABASES) {
-      const lockFile = path.join(dataDir, db, 'LOCK')
-      // A database without a LOCK file has never been opened; creating one would change the node's files.
-      if (!(await pathExists(lockFile))) continue
-      const hold = await holdFlock(lockFile)
-      if (hold === null) {
-        const locked = await lockedByOthers(dataDir)
-        throw new BackupRefusedError(
-          `refused: the node's databases are in use: ${locked.length > 0 ? describeLocked(locked) : `${db} (flock held)`}. ` +
-            "A copy of a running node's LevelDB is not a backup; stop the node (or the sidecar) first.",
-        )
-      }
-      holds.push(hold)
-    }
-    return holds
+    return await holdNodeDatabases(dataDir, async (db) => {
+      const locked = await lockedByOthers(dataDir)
+      return new BackupRefusedError(
+        `refused: the node's databases are in use: ${locked.length > 0 ? describeLocked(locked) : `${db} (flock held)`}. ` +
+          "A copy of a running node's LevelDB is not a backup; stop the node (or the sidecar) first.",
+      )
+    })
   } catch (error) {
-    await releaseAll(holds)
     if (error instanceof LockCheckError) throw new BackupRefusedError(error.message)
     throw error
   }
-}
-
-async function releaseAll(holds: readonly FlockHold[]): Promise<void> {
-  for (const hold of holds) await hold.release()
 }
 
 /** Every file under `dir` with its size, paths relative to `dir`, sorted. */
@@ -363,7 +347,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
   }
   await refuseIfLocked(dataDir, 'refused:')
   // From here until the copy is complete, the node cannot open its databases.
-  const holds = await holdNodeDatabases(dataDir)
+  const holds = await holdDatabasesForCopy(dataDir)
   let name: string
   let final: string
   let state: BlockStoreState
@@ -427,7 +411,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
       throw error
     }
   } finally {
-    await releaseAll(holds)
+    await releaseHolds(holds)
   }
 
   const { removed, notOurs } = await applyRetention(destDir, name, options.maxBackups)

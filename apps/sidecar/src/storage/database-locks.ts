@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { pathExists } from '@ghostfleet/cometbft'
+import { LockCheckError, pathExists } from '@ghostfleet/cometbft'
 import { pidsWithFileOpen, processHasFileOpen, withoutDescendants } from '../supervisor/process-inspect.js'
 
 /*
@@ -42,10 +42,11 @@ export interface LockedDatabase {
   kind: 'flock' | 'posix' | 'unknown'
 }
 
-/** The lock check cannot run on this system (no /proc/locks), so a prune must not proceed on faith. */
-export class LockCheckUnavailableError extends Error {
-  override readonly name = 'LockCheckUnavailableError'
-}
+/**
+ * The lock check cannot run on this system (no /proc/locks), so a prune must not proceed on faith. A
+ * `LockCheckError`, so that the commands that report a failed lock check report this one the same way.
+ */
+export class LockCheckUnavailableError extends LockCheckError {}
 
 /** One held lock of /proc/locks. */
 export interface ProcLock {

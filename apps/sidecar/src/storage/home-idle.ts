@@ -15,8 +15,8 @@ import { lockedPrunedDatabases } from './offline-prune.js'
  *   Readers (`tail -f` on a log, a backup) do not count.
  * It is a condition with a deadline (no fixed sleep); at the deadline the error names who still holds what.
  *
- * macOS (no /proc): only the pruned databases' LOCK files are checked (a flock probe and an fcntl probe, see
- * `lockedPrunedDatabases`); open files cannot be listed without walking the whole home with `lsof +D`, which is
+ * macOS (no /proc): only the pruned databases' LOCK files are checked (a flock probe, which sees fcntl locks there
+ * too, see `lockedPrunedDatabases`); open files cannot be listed without walking the whole home with `lsof +D`, which is
  * too slow to poll. There the guarantee rests on the supervisor stopping the node's whole process group.
  */
 

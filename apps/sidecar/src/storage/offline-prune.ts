@@ -1,5 +1,11 @@
 import path from 'node:path'
-import { checkDatabaseUnlocked, type PruneProgress, type PruneResult, pruneHome } from '@ghostfleet/cometbft'
+import {
+  checkDatabaseUnlocked,
+  lockProbeFor,
+  type PruneProgress,
+  type PruneResult,
+  pruneHome,
+} from '@ghostfleet/cometbft'
 import { waitFor } from '../wait-for.js'
 import {
   describeLocked,
@@ -50,25 +56,28 @@ export async function pruneNodeHome(options: OfflinePruneOptions): Promise<Prune
 }
 
 /**
- * The pruned databases that are locked now. Linux reads /proc/locks (both lock kinds, and without opening the
- * databases); elsewhere `checkDatabaseUnlocked` of `@ghostfleet/cometbft` (flock + an fcntl probe) is used.
+ * The pruned databases that are locked now, found without opening them (an open by C++ LevelDB rewrites a goleveldb
+ * node's files), by the probe `lockProbeFor` of `@ghostfleet/cometbft` names for the platform: /proc/locks on Linux
+ * (both lock kinds, with their holders); a flock taken and released on macOS and the BSDs, where it conflicts with
+ * fcntl locks too; elsewhere a refusal ({@link LockCheckUnavailableError}) that says why.
  */
-export async function lockedPrunedDatabases(dataDir: string): Promise<LockedDatabase[]> {
-  try {
-    return await findLockedDatabases(dataDir, PRUNED_DATABASES)
-  } catch (error) {
-    if (!(error instanceof LockCheckUnavailableError)) throw error
+export async function lockedPrunedDatabases(
+  dataDir: string,
+  platform: NodeJS.Platform = process.platform,
+): Promise<LockedDatabase[]> {
+  const probe = lockProbeFor(platform)
+  if (probe === 'proc-locks') return await findLockedDatabases(dataDir, PRUNED_DATABASES)
+  if (probe === 'none') {
+    throw new LockCheckUnavailableError(
+      `cannot tell on ${platform} whether the node holds its databases in ${dataDir} without opening them ` +
+        "with LevelDB, which would rewrite a goleveldb node's files; pruning needs Linux, macOS or a BSD",
+    )
   }
   const locked: LockedDatabase[] = []
   for (const db of PRUNED_DATABASES) {
-    const status = await checkDatabaseUnlocked(path.join(dataDir, db))
+    const status = await checkDatabaseUnlocked(path.join(dataDir, db), platform)
     if (status.locked) {
-      locked.push({
-        db,
-        lockFile: path.join(dataDir, db, 'LOCK'),
-        holders: [],
-        kind: status.by === 'flock' ? 'flock' : 'posix',
-      })
+      locked.push({ db, lockFile: path.join(dataDir, db, 'LOCK'), holders: [], kind: 'unknown' })
     }
   }
   return locked

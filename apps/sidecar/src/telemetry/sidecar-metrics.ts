@@ -21,7 +21,7 @@ import { PRUNE_REFUSAL_REASONS } from '../prune-refusal.js'
  * supervysor_data_dir_size → ghostfleet_data_dir_bytes.
  */
 
-export const RESTART_REASONS = ['crash', 'mode_switch', 'prune', 'start_failure'] as const
+export const RESTART_REASONS = ['crash', 'mode_switch', 'prune', 'donation', 'start_failure'] as const
 
 export const PRUNE_OUTCOMES = ['ok', 'noop', 'failed'] as const
 

@@ -13,7 +13,7 @@ import {
   type RedisClient,
   readDesiredState,
 } from '@ghostfleet/coordination'
-import type { DesiredState, NodeMode, SidecarReport, Thresholds } from '@ghostfleet/core'
+import type { DesiredState, DonationReport, NodeMode, SidecarReport, Thresholds } from '@ghostfleet/core'
 
 export const TEST_THRESHOLDS: Thresholds = {
   heightDifferenceMax: 100,
@@ -37,6 +37,8 @@ export interface SimSidecarOptions {
   fleetKey?: FleetKey | null
   /** Report as a release before report sequence numbers: no `bootId`/`seq`. @default false */
   legacyReports?: boolean
+  /** The peer listener URL it reports (siblings and bootstrapping hosts use it). @default none */
+  peerUrl?: string
 }
 
 export class SimSidecar {
@@ -48,6 +50,10 @@ export class SimSidecar {
   nodeBase: number
   activity: SidecarReport['activity'] = 'serving'
   nodeReachable = true
+  catchingUp = false
+  peerUrl: string | undefined
+  /** The donations it reports (a test plays the donor's part: taking, sealing, ready, failed). */
+  donations: DonationReport[] = []
   appliedEpoch = 0
   appliedGeneration = 0
   lastPrune: SidecarReport['lastPrune'] = null
@@ -92,6 +98,7 @@ export class SimSidecar {
     this.reportIntervalMs = options.reportIntervalMs ?? 1000
     this.fleetKey = options.fleetKey ?? null
     this.legacyReports = options.legacyReports ?? false
+    this.peerUrl = options.peerUrl
   }
 
   /** The sidecar process restarts: a new boot id, reports numbered from 1 again. */
@@ -113,7 +120,7 @@ export class SimSidecar {
       nodeHeight: this.nodeHeight,
       nodeBase: this.nodeBase,
       nodeReachable: this.nodeReachable,
-      catchingUp: false,
+      catchingUp: this.catchingUp,
       activity: this.activity,
       dataBytes: 1_000_000,
       appliedEpoch: this.appliedEpoch,
@@ -124,6 +131,8 @@ export class SimSidecar {
       reportedAt,
       ...(this.thresholds === null ? {} : { thresholds: this.thresholds }),
       ...(this.legacyReports ? {} : { bootId: this.bootId, seq: this.seq }),
+      ...(this.peerUrl === undefined ? {} : { peerUrl: this.peerUrl }),
+      ...(this.donations.length === 0 ? {} : { donations: this.donations }),
     }
   }
 

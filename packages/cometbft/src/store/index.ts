@@ -154,6 +154,7 @@ export {
   type DatabaseLockStatus,
   type FlockHold,
   holdFlock,
+  lockProbeFor,
   probeFcntlLock,
 } from './lock.js'
 export { type FieldTag, ProtoReader, ProtoWriter, WireType } from './proto-wire.js'
@@ -167,6 +168,8 @@ export { flushToTables } from './prune-db.js'
 export { checkStoreFiles, databaseBytes, resolveDataDir } from './prune-preflight.js'
 export {
   findPrunableStates,
+  GOES_PARAMS,
+  GOES_VALIDATORS,
   type PrunableStates,
   type StateKeepSets,
   stateKeepSets,

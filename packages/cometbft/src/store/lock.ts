@@ -13,12 +13,34 @@
  *    it. LevelDB takes that lock before touching any file, so a failed open changes nothing; a successful open only
  *    does what any open does (replays the log), and we are the only user at that moment (we hold the flock).
  * A missing LOCK file means nobody has the database open.
+ *
+ * Off Linux the two kinds are one: see {@link lockProbeFor}.
  */
 import { spawn } from 'node:child_process'
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { LockCheckError } from './errors.js'
+
+/**
+ * How this process can tell, on `platform`, whether another process holds a LevelDB's LOCK, without opening the
+ * database (opening a goleveldb store with C++ LevelDB replays its journal into a table, writes a new MANIFEST and
+ * starts compactions on the node's files):
+ * - `proc-locks`: Linux lists flock(2) and fcntl(2) locks, which do not see each other there, in /proc/locks.
+ * - `flock`: on the BSD kernels (FreeBSD, OpenBSD, NetBSD, and macOS, whose locking comes from FreeBSD's) flock(2)
+ *   and fcntl(2) locks are kept in one list per file and conflict with each other (Linux's flock(2) manual: "on
+ *   some systems, such as the modern BSDs, flock() and fcntl(2) locks do interact"), so a non-blocking flock taken
+ *   and released sees a goleveldb node and a C++ LevelDB process alike. It also means that a flock held by a
+ *   helper process would block this process's own C++ LevelDB open there.
+ * - `none`: no way known without opening; callers refuse instead.
+ */
+export function lockProbeFor(platform: NodeJS.Platform): 'proc-locks' | 'flock' | 'none' {
+  if (platform === 'linux' || platform === 'android') return 'proc-locks'
+  if (platform === 'darwin' || platform === 'freebsd' || platform === 'openbsd' || platform === 'netbsd') {
+    return 'flock'
+  }
+  return 'none'
+}
 
 /** Result of {@link checkDatabaseUnlocked}. */
 export type DatabaseLockStatus = { locked: false } | { locked: true; by: 'flock' | 'fcntl'; detail: string }
@@ -155,8 +177,21 @@ export async function probeFcntlLock(dbDir: string): Promise<string | null> {
 /**
  * Checks that no other process has the LevelDB database `dbDir` open: neither a goleveldb process (flock) nor a
  * C++ LevelDB process (fcntl). See the module comment for why both, and why the flock is held during the check.
+ * Where the two kinds are one ({@link lockProbeFor} `flock`: macOS, the BSDs) the flock alone decides and the
+ * database is never opened; on Linux the fcntl lock is probed by opening it with C++ LevelDB (the sidecar reads
+ * /proc/locks there instead); elsewhere it throws {@link LockCheckError} without touching the database.
  */
-export async function checkDatabaseUnlocked(dbDir: string): Promise<DatabaseLockStatus> {
+export async function checkDatabaseUnlocked(
+  dbDir: string,
+  platform: NodeJS.Platform = process.platform,
+): Promise<DatabaseLockStatus> {
+  const probe = lockProbeFor(platform)
+  if (probe === 'none') {
+    throw new LockCheckError(
+      `cannot tell on ${platform} whether another process holds ${dbDir} without opening it with LevelDB, ` +
+        "which would rewrite a goleveldb node's files: the lock check runs on Linux, macOS and the BSDs",
+    )
+  }
   const lockPath = path.join(dbDir, 'LOCK')
   try {
     await stat(lockPath)
@@ -169,10 +204,15 @@ export async function checkDatabaseUnlocked(dbDir: string): Promise<DatabaseLock
     return {
       locked: true,
       by: 'flock',
-      detail: `${lockPath} is flock()ed by another process${await describeHolders(lockPath, 'FLOCK')}: a goleveldb node is still running`,
+      detail:
+        probe === 'flock'
+          ? `${lockPath} is locked by another process (flock or fcntl): the node is still running`
+          : `${lockPath} is flock()ed by another process${await describeHolders(lockPath, 'FLOCK')}: a goleveldb node is still running`,
     }
   }
   try {
+    // One lock list for both kinds: the flock we hold already excluded every holder.
+    if (probe === 'flock') return { locked: false }
     const fcntl = await probeFcntlLock(dbDir)
     if (fcntl !== null) {
       return {

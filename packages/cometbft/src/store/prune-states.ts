@@ -60,25 +60,56 @@ export interface PrunableStates {
   /** Every height below the prune height with a `validatorsKey:` or `consensusParamsKey:` entry that goes, or a
    * kept height with an `abciResponsesKey:` entry. */
   heights: number[]
-  /** Of those, the heights whose `validatorsKey:` / `consensusParamsKey:` entry goes. */
-  validators: Set<number>
-  consensusParams: Set<number>
+  /** Per height, which of its `validatorsKey:` ({@link GOES_VALIDATORS}) / `consensusParamsKey:`
+   * ({@link GOES_PARAMS}) entries go; its `abciResponsesKey:` entry always goes. */
+  goes: Uint8Array
   /** Distinct heights with at least one entry that goes (= heights.length). */
   heightCount: number
 }
+
+export const GOES_VALIDATORS = 1
+export const GOES_PARAMS = 2
 
 /** The key range of a prefix that ends in `:` (all of the pruner's do): `[prefix, prefix with ';' for ':')`. */
 function prefixRange(prefix: string): { gte: string; lt: string } {
   return { gte: prefix, lt: `${prefix.slice(0, -1)};` }
 }
 
-async function heightsBelow(stateDb: Db, prefix: string, untilHeight: number): Promise<Set<number>> {
-  const out = new Set<number>()
+/**
+ * Appends to per-key-length lists and reads them back in numeric order. A range scan returns `<prefix><h>` keys
+ * in byte order, where heights of the same number of digits are in numeric order (CometBFT writes no leading
+ * zeros), so one list per digit count, concatenated from the shortest, is sorted without a sort or a Set.
+ */
+class ByDigits {
+  private readonly lists: number[][] = []
+  add(digits: number, height: number): void {
+    let list = this.lists[digits]
+    if (list === undefined) {
+      list = []
+      this.lists[digits] = list
+    }
+    list.push(height)
+  }
+  ascending(): number[] {
+    const out: number[] = []
+    for (const list of this.lists) if (list !== undefined) for (const h of list) out.push(h)
+    return out
+  }
+}
+
+/** The heights below `untilHeight` with a `<prefix><h>` key and not in `keep`, ascending (see ByDigits). */
+async function heightsBelow(
+  stateDb: Db,
+  prefix: string,
+  untilHeight: number,
+  keep: ReadonlySet<number>,
+): Promise<number[]> {
+  const out = new ByDigits()
   await scanRange(stateDb, { ...prefixRange(prefix), values: false }, (key) => {
     const h = heightAfterPrefix(key, prefix.length)
-    if (h !== null && h < untilHeight) out.add(h)
+    if (h !== null && h < untilHeight && !keep.has(h)) out.add(key.length - prefix.length, h)
   })
-  return out
+  return out.ascending()
 }
 
 /**
@@ -94,18 +125,46 @@ export async function findPrunableStates(
   untilHeight: number,
   keep: StateKeepSets,
 ): Promise<PrunableStates> {
-  const validators = await heightsBelow(stateDb, 'validatorsKey:', untilHeight)
-  const consensusParams = await heightsBelow(stateDb, 'consensusParamsKey:', untilHeight)
-  for (const h of keep.validators) validators.delete(h)
-  for (const h of keep.consensusParams) consensusParams.delete(h)
-  const all = new Set<number>([...validators, ...consensusParams])
+  const validators = await heightsBelow(stateDb, 'validatorsKey:', untilHeight, keep.validators)
+  const consensusParams = await heightsBelow(
+    stateDb,
+    'consensusParamsKey:',
+    untilHeight,
+    keep.consensusParams,
+  )
   // A kept height keeps its validators or params entry, but not its ABCI responses: those few are looked up, so
   // that a re-run does not count (and tombstone) them again.
-  for (const h of [...keep.validators, ...keep.consensusParams]) {
-    if (!all.has(h) && (await stateDb.get(abciResponsesKey(h))) !== undefined) all.add(h)
+  const keptWithResponses: number[] = []
+  for (const h of new Set([...keep.validators, ...keep.consensusParams])) {
+    if ((await stateDb.get(abciResponsesKey(h))) !== undefined) keptWithResponses.push(h)
   }
-  const heights = [...all].sort((a, b) => a - b)
-  return { heights, validators, consensusParams, heightCount: heights.length }
+  keptWithResponses.sort((a, b) => a - b)
+  // Merge of three ascending lists, with what goes at each height.
+  const heights: number[] = []
+  const goesList: number[] = []
+  let v = 0
+  let p = 0
+  let k = 0
+  for (;;) {
+    const hv = validators[v] ?? Number.POSITIVE_INFINITY
+    const hp = consensusParams[p] ?? Number.POSITIVE_INFINITY
+    const hk = keptWithResponses[k] ?? Number.POSITIVE_INFINITY
+    const h = Math.min(hv, hp, hk)
+    if (h === Number.POSITIVE_INFINITY) break
+    let goes = 0
+    if (hv === h) {
+      goes |= GOES_VALIDATORS
+      v++
+    }
+    if (hp === h) {
+      goes |= GOES_PARAMS
+      p++
+    }
+    if (hk === h) k++
+    heights.push(h)
+    goesList.push(goes)
+  }
+  return { heights, goes: Uint8Array.from(goesList), heightCount: heights.length }
 }
 
 /** Keys as Buffers: per-op encoding options cost about 2.5× the CPU per delete (measured, bench/prune.bench.mjs). */
@@ -121,7 +180,7 @@ export async function deleteStates(
   prunable: PrunableStates,
   o: { batchSize: number; onBatch?: (done: number, total: number) => void },
 ): Promise<void> {
-  const { heights, validators, consensusParams } = prunable
+  const { heights, goes } = prunable
   let inFlight: Promise<void> | null = null
   for (let i = 0; i < heights.length; i += o.batchSize) {
     const end = Math.min(i + o.batchSize, heights.length)
@@ -129,12 +188,10 @@ export async function deleteStates(
     // One prefix after the other, each in key order: cheaper memtable inserts (see deleteBlocks), same batch.
     for (let j = i; j < end; j++) batch.del(key(`abciResponsesKey:${heights[j]}`))
     for (let j = i; j < end; j++) {
-      const h = heights[j] as number
-      if (consensusParams.has(h)) batch.del(key(`consensusParamsKey:${h}`))
+      if (((goes[j] as number) & GOES_PARAMS) !== 0) batch.del(key(`consensusParamsKey:${heights[j]}`))
     }
     for (let j = i; j < end; j++) {
-      const h = heights[j] as number
-      if (validators.has(h)) batch.del(key(`validatorsKey:${h}`))
+      if (((goes[j] as number) & GOES_VALIDATORS) !== 0) batch.del(key(`validatorsKey:${heights[j]}`))
     }
     if (inFlight !== null) await inFlight
     inFlight = batch.write().then(() => o.onBatch?.(end, heights.length))

@@ -60,7 +60,7 @@
  * WHAT A REFUSAL LEAVES UNCHANGED. Decided before opening, with every file byte-identical (prune-preflight.ts):
  * options, config (`db_backend`, `db_dir`), `untilHeight` ≤ 0, a missing `CURRENT` or MANIFEST, a table file
  * without a valid footer, a database the node holds (flock, before opening; fcntl, by the failing open, which
- * touches no file), and, read with the read-only reader (leveldb-read/, goleveldb's view, writes nothing): the v2
+ * touches no file; on macOS and the BSDs, where the two are one lock, by the failing open alone), and, read with the read-only reader (leveldb-read/, goleveldb's view, writes nothing): the v2
  * key layout, a height above the latest or below the base, missing state entries at the height, a damaged table
  * block on the way to those keys. Decided only after opening with C++ LevelDB: a meta that contradicts its key or
  * a damaged data block met by the scans (and the same checks again, on C++ LevelDB's view). They all come before
@@ -71,7 +71,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { DatabaseLockedError, PruneRefusedError } from './errors.js'
-import { type FlockHold, holdFlock } from './lock.js'
+import { type FlockHold, holdFlock, lockProbeFor } from './lock.js'
 import {
   checkPruneHeight,
   deleteBlocks,
@@ -270,7 +270,9 @@ export async function pruneHome(options: PruneOptions): Promise<PruneResult> {
   const progress = (phase: PruneProgress['phase'], done: number, total: number) =>
     options.onProgress?.({ phase, done, total })
   try {
-    await holdLocks([blockPath, statePath], holds)
+    // Where flock and fcntl locks are one (lockProbeFor), C++ LevelDB's own lock, taken by the open below, is what
+    // excludes the node, and a flock held by the helper process would make that open fail.
+    if (lockProbeFor(process.platform) !== 'flock') await holdLocks([blockPath, statePath], holds)
     await checkBeforeOpen(blockPath, statePath, untilHeight, statePruning)
     const bytesBefore = (await databaseBytes(blockPath)) + (await databaseBytes(statePath))
     const blocks: OpenDb = {

@@ -1,6 +1,7 @@
 export { CoordinationError } from './coordination-error.js'
 export { DesiredStateSignatureError } from './desired-state-signature-error.js'
 export { FencedDesiredStateError } from './fenced-desired-state-error.js'
+export { InvalidBootstrapRecordError } from './invalid-bootstrap-record-error.js'
 export { type DesiredStateRejectCode, InvalidDesiredStateError } from './invalid-desired-state-error.js'
 export { InvalidFleetKeyError } from './invalid-fleet-key-error.js'
 export { InvalidKeyPartError } from './invalid-key-part-error.js'

@@ -43,6 +43,8 @@ export const DURATION_BOUNDS = {
     'supervision.restartBackoffResetSeconds': { unit: 'seconds', min: 1, max: 86_400 },
     'fleet.trackerTimeoutSeconds': { unit: 'seconds', min: 1, max: 3600 },
     'fleet.reportIntervalSeconds': { unit: 'seconds', min: 0.1, max: 300 },
+    'gateway.upstreamTimeoutSeconds': { unit: 'seconds', min: 0.1, max: 120 },
+    'checkpoints.ttlSeconds': { unit: 'seconds', min: 1, max: 604_800 },
   },
   tracker: {
     pollIntervalSeconds: { unit: 'seconds', min: 0.1, max: 3600 },
@@ -50,6 +52,7 @@ export const DURATION_BOUNDS = {
     maxPoolAgeSeconds: { unit: 'seconds', min: 1, max: 604_800, integer: true },
     'defaults.pruningIntervalHours': { unit: 'hours', min: HOUR, max: 336 },
     'pools[].pruningIntervalHours': { unit: 'hours', min: HOUR, max: 336 },
+    'bootstrap.requestTtlSeconds': { unit: 'seconds', min: 1, max: 86_400 },
     /** `ghostfleet-tracker start --refresh-seconds`; 0 turns the re-issue off. */
     '--refresh-seconds': { unit: 'seconds', min: 1, max: 3600 },
   },

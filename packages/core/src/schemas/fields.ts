@@ -92,6 +92,22 @@ export function sidecarId() {
   return z.string({ error: expectation }).regex(SIDECAR_ID_PATTERN, { error: expectation })
 }
 
+/** A checkpoint's id: `<height>-<UTC time to the millisecond>`, e.g. `1500-20261207T064512123Z`. */
+export const CHECKPOINT_ID_PATTERN = /^[1-9][0-9]{0,15}-[0-9]{8}T[0-9]{9}Z$/
+
+export function checkpointIdField() {
+  const expectation = 'expected a checkpoint id such as "1500-20261207T064512123Z" (<height>-<UTC time>)'
+  return z.string({ error: expectation }).regex(CHECKPOINT_ID_PATTERN, { error: expectation })
+}
+
+/** A bootstrap request's id (the tracker picks it): it appears in Redis keys and URLs. */
+export const BOOTSTRAP_ID_PATTERN = /^[A-Za-z0-9-]{8,64}$/
+
+export function bootstrapIdField() {
+  const expectation = 'expected a bootstrap id: 8–64 characters from A-Z a-z 0-9 -'
+  return z.string({ error: expectation }).regex(BOOTSTRAP_ID_PATTERN, { error: expectation })
+}
+
 /** Cosmos SDK chain ids are at most 50 characters; they appear in Redis keys too. */
 export function chainId() {
   const expectation = 'expected a chain id such as "kyve-1" (letters, digits, . _ -, at most 50 characters)'

@@ -100,6 +100,69 @@ const httpSchema = table({
   listen: listenAddress().default('127.0.0.1:26670'),
 })
 
+/**
+ * The height-aware RPC gateway the local KYVE protocol node reads from instead of the node's own RPC. Off unless
+ * the config says so (`init` writes it on), so an upgrade opens no new port by itself. Default port 26671, next to
+ * the sidecar's 26670: CometBFT's own defaults are taken (26656 p2p, 26657 RPC, 26658 the ABCI `proxy_app`,
+ * 26660 Prometheus), and so are the Cosmos SDK's (1317, 9090, 9091).
+ */
+const gatewaySchema = table({
+  enabled: bool().default(false),
+  listen: listenAddress().default('127.0.0.1:26671'),
+  /** Deadline for one attempt at one upstream (the local node or one sibling) before the next is tried. */
+  upstreamTimeoutSeconds: bounded('gateway.upstreamTimeoutSeconds').default(10),
+})
+
+/**
+ * The listener that serves siblings (sidecars of the same chain and pool) reads from this sidecar's node,
+ * authenticated with the fleet key. It runs only in fleet mode with a fleet key and when `listen` is set:
+ * exposing a port beyond loopback is always a visible choice in this file.
+ */
+const peerSchema = table({
+  listen: listenAddress().optional(),
+  /** The URL siblings reach `listen` at. Absent: `http://<listen>`, which needs a host other than 0.0.0.0 / [::]. */
+  advertiseUrl: httpUrl().optional(),
+  /** Sibling requests served at once; more get 429, so siblings cannot starve this node's own protocol node. */
+  maxConcurrent: intAtLeast(1).max(4096, { error: 'expected an integer from 1 to 4096' }).default(8),
+  /** Requests per second one sibling may send (bursts of twice that). */
+  ratePerSecond: intAtLeast(1).max(100_000, { error: 'expected an integer from 1 to 100000' }).default(50),
+})
+
+/**
+ * Checkpoints this sidecar takes of its node's data directory when the tracker asks it to donate one to a new host
+ * (issue 14). They need fleet mode with a fleet key (the manifest is signed) and the peer listener (it serves them).
+ */
+const checkpointsSchema = table({
+  /**
+   * Where checkpoints live: on the data directory's filesystem (tables are hard-linked), outside it. Absent:
+   * `<node home>-ghostfleet-checkpoints`, beside the home.
+   */
+  dir: filePath().optional(),
+  /** A checkpoint not removed by its new host (DELETE after the transfer) is removed this long after it was taken. */
+  ttlSeconds: bounded('checkpoints.ttlSeconds').default(3600),
+  /**
+   * Most bytes checkpoints may pin: tables the node's compaction deleted that only a checkpoint still holds. Above
+   * it the oldest checkpoints not being transferred are removed. In GiB.
+   */
+  maxPinnedGiB: z
+    .number({ error: 'expected a number of GiB' })
+    .min(0, { error: 'expected 0 or more GiB' })
+    .max(1_000_000, { error: 'expected at most 1000000 GiB' })
+    .default(50),
+  /**
+   * Checkpoint file transfers served at once (a bootstrapping host's downloads). They hold a peer-listener slot for
+   * as long as a file streams, so at most `peer.maxConcurrent` − 1 are served, whatever this says: siblings' RPC
+   * reads always find a slot.
+   */
+  maxTransfers: intAtLeast(1).max(1024, { error: 'expected an integer from 1 to 1024' }).default(4),
+  /** Bytes per second all checkpoint transfers together may send, in MiB; 0: no cap (the disk or link limits). */
+  transferMiBPerSecond: z
+    .number({ error: 'expected a number of MiB per second' })
+    .min(0, { error: 'expected 0 (no cap) or more MiB per second' })
+    .max(100_000, { error: 'expected at most 100000 MiB per second' })
+    .default(0),
+})
+
 const fleetSchema = table({
   /** Absent: no fleet, the sidecar decides alone from its own KYVE polling. `GHOSTFLEET_REDIS_URL` overrides. */
   redisUrl: redisUrl().optional(),
@@ -134,6 +197,9 @@ export const sidecarConfigSchema = table({
   pruning: pruningSchema.prefault({}),
   supervision: supervisionSchema.prefault({}),
   http: httpSchema.prefault({}),
+  gateway: gatewaySchema.prefault({}),
+  peer: peerSchema.prefault({}),
+  checkpoints: checkpointsSchema.prefault({}),
   fleet: fleetSchema.prefault({}),
 })
 

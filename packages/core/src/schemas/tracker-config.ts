@@ -41,6 +41,26 @@ const poolOverrideSchema = table({
   thresholds: thresholdOverridesSchema.optional(),
 })
 
+/**
+ * The tracker's authenticated peer listener (signed with the fleet key, like the sidecars' peer path): it serves
+ * the bootstrap API (`POST /v1/bootstrap`, `GET /v1/bootstrap/<id>`) to new hosts. Off unless `listen` is set.
+ */
+const peerSchema = table({
+  listen: listenAddress().optional(),
+  /** Requests per second each sender may make (token bucket; `burst` at once). */
+  ratePerSecond: z
+    .number({ error: 'expected a number from 0.1 to 1000' })
+    .min(0.1, { error: 'expected a number from 0.1 to 1000' })
+    .max(1000, { error: 'expected a number from 0.1 to 1000' })
+    .default(5),
+  burst: intAtLeast(1).max(1000, { error: 'expected an integer from 1 to 1000' }).default(20),
+})
+
+const bootstrapSchema = table({
+  /** A bootstrap request whose checkpoint is not ready this long after it was made expires. */
+  requestTtlSeconds: bounded('bootstrap.requestTtlSeconds').default(1800),
+})
+
 export const trackerConfigSchema = table({
   /** `GHOSTFLEET_REDIS_URL` overrides it; merge it in before parsing. */
   redisUrl: redisUrl(),
@@ -51,6 +71,8 @@ export const trackerConfigSchema = table({
   /** A pool height older than this is not used for pruning decisions. */
   maxPoolAgeSeconds: bounded('maxPoolAgeSeconds').default(600),
   defaults: defaultsSchema.prefault({}),
+  peer: peerSchema.prefault({}),
+  bootstrap: bootstrapSchema.prefault({}),
   pools: z.array(poolOverrideSchema, { error: 'expected an array of [[pools]] tables' }).default([]),
   /** chain id → KYVE REST endpoints, replacing the built-in preset for that chain. */
   chains: z

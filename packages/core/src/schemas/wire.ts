@@ -11,10 +11,13 @@ import { NODE_MODES } from '../mode.js'
 import {
   addCrossFieldIssue,
   bool,
+  bootstrapIdField,
   chainId,
+  checkpointIdField,
   epochMs,
   fieldsValid,
   hexString,
+  httpUrl,
   intAtLeast,
   message,
   nonEmptyText,
@@ -29,6 +32,43 @@ const wireVersion = () =>
   z.literal(WIRE_VERSION, {
     error: `expected wire version ${WIRE_VERSION} (is the peer a different release?)`,
   })
+
+/** What a donor's checkpoint for one bootstrap request is doing (reported back in `donations`). */
+export const DONATION_STATES = ['taking', 'sealing', 'ready', 'failed'] as const
+export type DonationState = (typeof DONATION_STATES)[number]
+
+/** At most this many donations in one report (a donor serves a few new hosts at a time, not a queue). */
+export const MAX_REPORTED_DONATIONS = 8
+
+/**
+ * One bootstrap request's checkpoint on a donor, as the donor reports it: `taking` (node stopped, tables being
+ * linked), `sealing` (node serving again, files being hashed into the signed manifest), `ready` (served on the
+ * peer listener under `checkpointId`), `failed` (`detail` says why; the node serves again).
+ */
+export const donationReportSchema = message({
+  bootstrapId: bootstrapIdField(),
+  state: oneOf(DONATION_STATES),
+  checkpointId: checkpointIdField().optional(),
+  detail: z
+    .string({ error: 'expected a string' })
+    .max(300, { error: 'expected at most 300 characters' })
+    .optional(),
+  at: epochMs(),
+})
+export type DonationReport = z.output<typeof donationReportSchema>
+
+/**
+ * The tracker asks a donor for a checkpoint: take one at the node's next stop (a prune due soon, or a stop of
+ * its own, which counts against the pool's availability budget), for the new host `requestedBy`. A request past
+ * `expiresAt` is dropped.
+ */
+export const donationRequestSchema = message({
+  bootstrapId: bootstrapIdField(),
+  /** The new host's sidecar id. */
+  requestedBy: sidecarId(),
+  expiresAt: epochMs(),
+})
+export type DonationRequest = z.output<typeof donationRequestSchema>
 
 const BOOT_ID_EXPECTATION = 'expected a boot id: 8–64 characters from A-Z a-z 0-9 -'
 
@@ -72,6 +112,16 @@ export const sidecarReportSchema = message({
     .optional(),
   /** Number of this report within the boot: 1 for the first, +1 for each later one (gaps are fine). */
   seq: intAtLeast(1).optional(),
+  /**
+   * Where this sidecar's peer listener serves its siblings (same chain and pool) reads from its node: an
+   * http(s) base URL (added within wire version 1). Absent: the sidecar serves no siblings.
+   */
+  peerUrl: httpUrl().optional(),
+  /** The checkpoints this sidecar takes or serves for bootstrapping hosts (added within wire version 1). */
+  donations: z
+    .array(donationReportSchema)
+    .max(MAX_REPORTED_DONATIONS, { error: `expected at most ${MAX_REPORTED_DONATIONS} donations` })
+    .optional(),
 }).superRefine(
   (report, ctx) => {
     if ((report.bootId === undefined) !== (report.seq === undefined)) {
@@ -103,6 +153,11 @@ export const desiredStateSchema = message({
   generation: intAtLeast(1),
   issuedAt: epochMs(),
   reason: z.string({ error: 'expected a string' }),
+  /**
+   * A checkpoint to take for a bootstrapping host (added within wire version 1; absent or null: none). Signed
+   * like the rest: the payload carries it whenever it is present.
+   */
+  donate: donationRequestSchema.nullable().optional(),
   /** HMAC over `canonicalDesiredStatePayload`, when a fleet key is configured. */
   signature: hexString().optional(),
 }).superRefine(
@@ -145,6 +200,19 @@ export function canonicalDesiredStatePayload(ds: DesiredState): string {
     generation: ds.generation,
     issuedAt: ds.issuedAt,
     reason: ds.reason,
+    // Only when present, so a state without it signs exactly as before this field existed.
+    ...(ds.donate === undefined
+      ? {}
+      : {
+          donate:
+            ds.donate === null
+              ? null
+              : {
+                  bootstrapId: ds.donate.bootstrapId,
+                  requestedBy: ds.donate.requestedBy,
+                  expiresAt: ds.donate.expiresAt,
+                },
+        }),
   }
   return DESIRED_STATE_DOMAIN + JSON.stringify(ordered)
 }

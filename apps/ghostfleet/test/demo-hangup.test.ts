@@ -10,11 +10,10 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { canConnect, eventually, type TempDir, tempDir } from '@ghostfleet/testkit'
+import { canConnect, eventually, processesMentioning, type TempDir, tempDir } from '@ghostfleet/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { processesMentioning } from './helpers/fleet-harness.js'
 
-const DEVNET_CLI = fileURLToPath(new URL('../../apps/devnet/dist/devnet-cli.js', import.meta.url))
+const DEVNET_CLI = fileURLToPath(new URL('../../devnet/dist/devnet-cli.js', import.meta.url))
 
 let dir: TempDir | undefined
 let running: RunningDemo | undefined

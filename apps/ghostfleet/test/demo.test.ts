@@ -2,14 +2,25 @@
  * The README's demo, as a user runs it: `ghostfleet-devnet up --duration 120` (what `npm run demo` runs, with a
  * time limit). Within the two minutes a node must go ghost, a prune must happen and a node must return to normal,
  * no node may fall behind its pool, and when it ends it must exit 0 and leave nothing running.
+ *
+ * The demo's tests live with the `ghostfleet` CLI (`ghostfleet devnet up` is the same command) rather than in
+ * test/e2e: turbo runs the e2e suite last, alone, so its files are the wall time of `npm test`; here they run
+ * beside the other packages' tests.
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { canConnect, runProcess, type TempDir, tempDir } from '@ghostfleet/testkit'
+import {
+  canConnect,
+  disruptions,
+  logLines,
+  processesMentioning,
+  runProcess,
+  type TempDir,
+  tempDir,
+} from '@ghostfleet/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
-import { disruptions, logLines, processesMentioning } from './helpers/fleet-harness.js'
 
-const DEVNET_CLI = fileURLToPath(new URL('../../apps/devnet/dist/devnet-cli.js', import.meta.url))
+const DEVNET_CLI = fileURLToPath(new URL('../../devnet/dist/devnet-cli.js', import.meta.url))
 const SIDECARS = ['demo-sidecar-1', 'demo-sidecar-2', 'demo-sidecar-3']
 
 let dir: TempDir | undefined
@@ -69,7 +80,8 @@ describe('the demo (ghostfleet-devnet up)', () => {
     const port = Number(/redis-server on redis:\/\/127\.0\.0\.1:(\d+)/.exec(result.stdout)?.[1])
     expect(port).toBeGreaterThan(0)
     expect(await canConnect(port)).toBe(false)
-    expect(await processesMentioning(`--port ${port}`)).toEqual([])
+    // redis-server retitles itself `redis-server <bind>:<port>`, so that is what a leftover would show.
+    expect(await processesMentioning(`redis-server 127.0.0.1:${port}`)).toEqual([])
     const pids = [...result.stdout.matchAll(/\(pid (\d+)\)|, pid (\d+)\)/g)].map((m) => Number(m[1] ?? m[2]))
     expect(pids.length).toBe(2 + SIDECARS.length)
     for (const pid of pids) expect(await isRunning(pid, work), `pid ${pid}`).toBe(false)

@@ -10,7 +10,7 @@ export interface EventuallyOptions {
 
 /**
  * Polls `check` until it returns (or resolves) without throwing, and returns its value.
- * Tests wait for conditions with deadlines, never for fixed times: this is the one way to wait.
+ * Tests and the local fleet wait for conditions with deadlines, never for fixed times: this is the one way to wait.
  * The last error is rethrown with the description when the deadline passes.
  */
 export async function eventually<T>(

@@ -1,0 +1,7 @@
+export { InvalidPeerOptionsError } from './invalid-peer-options-error.js'
+export { PeerError } from './peer-error.js'
+export { PeerListenError } from './peer-listen-error.js'
+export { PEER_ERROR_CODES, type PeerErrorCode, PeerRejectedError } from './peer-rejected-error.js'
+export { PeerResponseError, type PeerResponseProblem } from './peer-response-error.js'
+export { PeerStatusError } from './peer-status-error.js'
+export { PeerUnreachableError } from './peer-unreachable-error.js'
