@@ -294,9 +294,12 @@ describe.sequential('a fleet of three sidecars and two trackers', () => {
 
     // Modes followed the pool: each sidecar went ghost ≥ 60 ahead, and back to normal ≤ 30 ahead, on the
     // tracker's word (its reason, with the numbers it decided on, is in the sidecar's log line).
+    // The tracker's wording (decideMode): `node is N blocks ahead of|behind the pool`, or `level with` at 0.
     const ahead = (d: Disruption): number => {
-      const m = /node is (\d+) blocks (ahead of|behind) the pool/.exec(String(d.detail['msg']))
-      if (m === null) throw new Error(`no tracker reason in ${String(d.detail['msg'])}`)
+      const msg = String(d.detail['msg'])
+      if (msg.includes('node is level with the pool')) return 0
+      const m = /node is (\d+) blocks (ahead of|behind) the pool/.exec(msg)
+      if (m === null) throw new Error(`no tracker reason in ${msg}`)
       return m[2] === 'behind' ? -Number(m[1]) : Number(m[1])
     }
     for (const s of sidecars) {

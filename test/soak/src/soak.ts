@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -185,13 +186,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     say(
       `+${(lastFaultAt / 1000).toFixed(1)}s faults over, pools released; waiting for convergence (bound ${CONVERGENCE_BOUND_MS} ms)`,
     )
-    convergedAfterMs = await awaitConvergence(sampler, fleet, lastFaultAt, elapsed)
+    const history: UnsettledHistory = new Map()
+    convergedAfterMs = await awaitConvergence(sampler, fleet, lastFaultAt, elapsed, history)
     ledger.check(
       'convergence',
       convergedAfterMs === null
-        ? `not converged within ${CONVERGENCE_BOUND_MS} ms of the last fault: ${describeUnsettled(sampler, fleet)}`
+        ? `not converged within ${CONVERGENCE_BOUND_MS} ms of the last fault: ${describeUnsettled(sampler, fleet, history)}`
         : null,
     )
+    // The work directory of a CI run is gone with its machine: what the unsettled sidecars and their nodes last said
+    // goes into the output, so a failure can be understood from the log alone.
+    if (convergedAfterMs === null) for (const line of unsettledLogTails(sampler, fleet)) say(line)
   } finally {
     stopping = true
     sampling = false
@@ -267,31 +272,83 @@ function hasRedisSentinel(): boolean {
   }
 }
 
-/** Polls the sampler's rounds until every sidecar has settled, or the bound after the last fault passes. */
+/** What keeps one sidecar from settling, from one sampler round to the next: each change of reason and when. */
+type UnsettledHistory = Map<string, Array<{ atMs: number; why: string }>>
+
+/**
+ * Polls the sampler's rounds until every sidecar has settled, or the bound after the last fault passes. Records in
+ * `history` each change of what keeps a sidecar from settling, so a violation shows its course and not only the last
+ * reason.
+ */
 async function awaitConvergence(
   sampler: Sampler,
   fleet: SoakFleet,
   lastFaultAt: number,
   elapsed: () => number,
+  history: UnsettledHistory,
 ): Promise<number | null> {
   let seenRound = sampler.rounds
   while (elapsed() - lastFaultAt <= CONVERGENCE_BOUND_MS) {
     if (sampler.rounds > seenRound) {
       seenRound = sampler.rounds
-      if (describeUnsettled(sampler, fleet) === '') return elapsed() - lastFaultAt
+      const reasons = unsettledReasons(sampler, fleet)
+      for (const sidecar of fleet.sidecars) {
+        const why = reasons.get(sidecar.id) ?? 'settled'
+        const course = history.get(sidecar.id) ?? []
+        if (course.at(-1)?.why !== why) course.push({ atMs: elapsed(), why })
+        history.set(sidecar.id, course)
+      }
+      if (reasons.size === 0) return elapsed() - lastFaultAt
     }
     await delay(100)
   }
   return null
 }
 
-function describeUnsettled(sampler: Sampler, fleet: SoakFleet): string {
-  return fleet.sidecars
-    .map((s) => {
-      const sample = sampler.latest.get(s.id)
-      const why = sample ? unsettled(sample, sampler.poolHeight(s.pool), FLEET_THRESHOLDS) : 'never sampled'
-      return why === null ? '' : `${s.id}: ${why}`
+/** Why each sidecar that has not settled has not, by sidecar id. */
+function unsettledReasons(sampler: Sampler, fleet: SoakFleet): Map<string, string> {
+  const reasons = new Map<string, string>()
+  for (const s of fleet.sidecars) {
+    const sample = sampler.latest.get(s.id)
+    const why = sample ? unsettled(sample, sampler.poolHeight(s.pool), FLEET_THRESHOLDS) : 'never sampled'
+    if (why !== null) reasons.set(s.id, why)
+  }
+  return reasons
+}
+
+/** `p1-s1: node backoff (+50.1s activity pruning → +97.3s node backoff)`, for the sidecars still unsettled. */
+function describeUnsettled(sampler: Sampler, fleet: SoakFleet, history: UnsettledHistory): string {
+  return [...unsettledReasons(sampler, fleet)]
+    .map(([id, why]) => {
+      const course = (history.get(id) ?? [])
+        .slice(-8)
+        .map((step) => `+${(step.atMs / 1000).toFixed(1)}s ${step.why}`)
+        .join(' → ')
+      return `${id}: ${why}${course === '' ? '' : ` (${course})`}`
     })
-    .filter((line) => line !== '')
     .join('; ')
+}
+
+const LOG_TAIL_LINES = 25
+
+/** The last lines of each unsettled sidecar's log and of its node's output, headed by the file they come from. */
+function unsettledLogTails(sampler: Sampler, fleet: SoakFleet): string[] {
+  const waiting = unsettledReasons(sampler, fleet)
+  const lines: string[] = []
+  for (const sidecar of fleet.sidecars) {
+    if (!waiting.has(sidecar.id)) continue
+    for (const file of [sidecar.logFile, fleet.local.logFile(`node-${sidecar.id}`)]) {
+      lines.push(`--- last ${LOG_TAIL_LINES} lines of ${file}`)
+      lines.push(...tailLines(file, LOG_TAIL_LINES))
+    }
+  }
+  return lines
+}
+
+function tailLines(file: string, count: number): string[] {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count)
+  } catch (error) {
+    return [`(unreadable: ${error instanceof Error ? error.message : String(error)})`]
+  }
 }
