@@ -7,6 +7,8 @@ import { z } from 'zod'
  * show a negative LAG, which no real pool (a day of bundles between the two) ever gets near. So the demo holds its
  * pool a few blocks short of its lowest node: a ghost node waiting for its turn, and as much a node that has just
  * returned to normal and is still restarting (holding back for ghost nodes only let the pool overtake those).
+ * The hold is the simulator's `heightCap`, which its rounds obey: pausing the pool once it was seen at the ceiling
+ * let it run on for as long as the check was late (a slow tracker answer on a busy machine), past the nodes.
  */
 
 /** How far below the lowest node the pool is held: inside `height_difference_min`, so a ghost node returns. */

@@ -43,7 +43,7 @@ const BUNDLE_EVERY_MS = 50
 const PRUNING_INTERVAL_HOURS = 20 / 3600
 /** How often the table is refreshed. */
 const TABLE_EVERY_MS = 2000
-/** How often the pool's pace is checked: the pool moves 4 blocks meanwhile, well inside GHOST_HOLD_BLOCKS. */
+/** How often the pool's cap follows the nodes (the pool never passes the cap, however late this runs). */
 const PACE_EVERY_MS = 200
 
 /**
@@ -122,23 +122,27 @@ export async function up(options: UpOptions): Promise<void> {
     const started = Date.now()
     let paused = true
     let ceiling: number | null = null
-    // Moves the pool as the scenario says, held short of the lowest node while it catches up (pool-pacer.ts).
+    let cap: number | null = null
+    // Moves the pool as the scenario says. While it catches up, the simulator holds it at a cap below the lowest node
+    // (pool-pacer.ts): the cap, not this loop's timing, keeps the pool from running past a node.
     const pace = async (): Promise<string> => {
       const phase = scenarioPhase(options.scenario, Date.now() - started)
-      let wantPaused = phase === 'pool paused: nodes run ahead'
-      let held = false
-      if (!wantPaused) {
-        const heights = await fetchFleetHeights(tracker.url)
-        if (heights !== null) ceiling = poolCeiling(heights)
-        const key = Number(kyve.pool(FLEET_POOL_ID).currentKey || 0)
-        held = ceiling !== null && key >= ceiling
-        wantPaused = held
+      if (phase === 'pool paused: nodes run ahead') {
+        if (!paused) await kyve.setPool(FLEET_POOL_ID, { paused: true })
+        paused = true
+        return phase
       }
-      if (wantPaused !== paused) {
-        await kyve.setPool(FLEET_POOL_ID, { paused: wantPaused })
-        paused = wantPaused
+      const heights = await fetchFleetHeights(tracker.url)
+      if (heights !== null) ceiling = poolCeiling(heights)
+      const key = Number(kyve.pool(FLEET_POOL_ID).currentKey || 0)
+      // No report yet: hold the pool where it is.
+      const wantCap = Math.max(0, ceiling ?? key)
+      if (paused || wantCap !== cap) {
+        await kyve.setPool(FLEET_POOL_ID, { paused: false, heightCap: wantCap })
+        paused = false
+        cap = wantCap
       }
-      return held ? `${phase}, held below the lowest node` : phase
+      return key >= wantCap ? `${phase}, held below the lowest node` : phase
     }
     const showTable = async (phase: string) => {
       const table = await fleetTable(fleet, tracker.url)

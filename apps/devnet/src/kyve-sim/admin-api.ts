@@ -22,7 +22,7 @@ import type { KyveSimStats } from './request-stats.js'
  *   GET    /admin/pool/{id}             one pool
  *   POST   /admin/pool/{id}             change it: {"currentKey"?, "paused"?, "tick"?, "chainHeight"?,
  *                                       "disabled"?, "endKey"?, "maxBundleSize"?, "uploadInterval"?,
- *                                       "lagBlocks"?} → the pool after the change
+ *                                       "lagBlocks"?, "heightCap"?} → the pool after the change
  *
  * Rejected input answers 400 with {"error": "..."} naming every problem, and changes nothing.
  */

@@ -20,6 +20,12 @@ export const poolPatchSchema = z.strictObject({
   uploadInterval: z.number().int().positive().optional(),
   /** Bundles stop this many blocks below the data source's height. */
   lagBlocks: z.number().int().nonnegative().optional(),
+  /**
+   * Bundles end at or below this height whatever the data source's height; null lifts the cap. A driver that holds
+   * the pool below something it watches (the demo: its lowest node) sets it, so no delay of its own can let the pool
+   * run past.
+   */
+  heightCap: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
 })
 
 /** A validated pool change. */

@@ -57,6 +57,8 @@ export interface PoolSnapshot {
   maxBundleSize: number
   uploadInterval: number
   lagBlocks: number
+  /** Bundles end at or below this height; null: no cap. */
+  heightCap: number | null
   bundleEveryMs: number
   /** Auto-advance paused through the admin API or options. */
   paused: boolean
@@ -155,6 +157,7 @@ export class PoolRunner {
       maxBundleSize: pool.maxBundleSize,
       uploadInterval: pool.uploadInterval,
       lagBlocks: pool.lagBlocks,
+      heightCap: pool.heightCap,
       bundleEveryMs: this.options.bundleEveryMs,
       paused: this.paused,
       frozen: this.faults.isFrozen(pool.id),
@@ -279,7 +282,7 @@ export class PoolRunner {
         at,
         outcome: 'skipped',
         chainHeight,
-        detail: `no data for key ${outcome.nextKey} yet (chain height ${chainHeight}, lag ${this.pool.lagBlocks})`,
+        detail: `no data for key ${outcome.nextKey} yet (chain height ${chainHeight}, lag ${this.pool.lagBlocks}${this.pool.heightCap === null ? '' : `, cap ${this.pool.heightCap}`})`,
       }
     }
   }

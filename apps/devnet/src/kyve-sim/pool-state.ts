@@ -103,6 +103,7 @@ export interface PoolSettingsPatch {
   maxBundleSize?: number
   uploadInterval?: number
   lagBlocks?: number
+  heightCap?: number | null
 }
 
 /** Thrown when a requested change is impossible for this pool; nothing was changed. */
@@ -192,6 +193,8 @@ export class SimulatedPool {
   maxBundleSize: number
   uploadInterval: number
   lagBlocks: number
+  /** Bundles end at or below this height (null: no cap); see pool-patch.ts. */
+  heightCap: number | null = null
   proposal: BundleProposalState
   readonly bundles: FinalizedBundleState[] = []
 
@@ -299,7 +302,10 @@ export class SimulatedPool {
     const after = this.status
     const uploader = this.takeNextUploader()
     const nextUploader = this.stakers[this.nextUploaderIndex] ?? ''
-    const maxHeight = context.chainHeight - this.lagBlocks
+    const maxHeight = Math.min(
+      context.chainHeight - this.lagBlocks,
+      this.heightCap ?? Number.POSITIVE_INFINITY,
+    )
     const range =
       after === POOL_STATUS.ACTIVE || after === POOL_STATUS.NO_FUNDS
         ? this.scheme.range(this.nextKey, this.maxBundleSize, maxHeight, this.endKey)
@@ -394,6 +400,7 @@ export class SimulatedPool {
     if (patch.maxBundleSize !== undefined) this.maxBundleSize = patch.maxBundleSize
     if (patch.uploadInterval !== undefined) this.uploadInterval = patch.uploadInterval
     if (patch.lagBlocks !== undefined) this.lagBlocks = patch.lagBlocks
+    if (patch.heightCap !== undefined) this.heightCap = patch.heightCap
   }
 
   private takeNextUploader(): string {

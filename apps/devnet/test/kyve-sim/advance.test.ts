@@ -128,6 +128,33 @@ describe('pools follow the data-source node', () => {
     expect((await poolOf(kyve)).data.current_key).toBe('480')
   })
 
+  it('never goes past its height cap, and moves on when the cap is raised or lifted', async () => {
+    chain = await startFakeChain(500)
+    const kyve = await start({ pools: [{ id: 1, paused: true }], chainRpc: chain.url, bundleEveryMs: 30 })
+    await kyve.setPool(1, { heightCap: 230, paused: false })
+    await eventually(async () => expect((await poolOf(kyve)).data.current_key).toBe('230'), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    })
+    const more = chain.requests + 3
+    await eventually(() => expect(chain?.requests).toBeGreaterThanOrEqual(more))
+    expect((await poolOf(kyve)).data.current_key).toBe('230')
+    expect(kyve.pool(1).heightCap).toBe(230)
+    expect(kyve.pool(1).lastRound?.detail).toMatch(/cap 230/)
+
+    await kyve.setPool(1, { heightCap: 260 })
+    await eventually(async () => expect((await poolOf(kyve)).data.current_key).toBe('260'), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    })
+    await kyve.setPool(1, { heightCap: null })
+    await eventually(async () => expect((await poolOf(kyve)).data.current_key).toBe('500'), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    })
+    await expect(kyve.setPool(1, { heightCap: -1 })).rejects.toThrow(/heightCap/)
+  })
+
   it('does not advance while the node is unreachable, logs the outage once, and resumes after it', async () => {
     chain = await startFakeChain(300)
     const logs: KyveSimLogEntry[] = []
