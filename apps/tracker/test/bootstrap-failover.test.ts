@@ -212,8 +212,17 @@ describe('a donor whose prune comes due soon', () => {
     await eventually(
       async () => {
         await tickAll(sims)
-        expect(soon.lastDesired?.donate?.bootstrapId).toBe(id)
-        expect(soon.lastDesired?.pruneToHeight).toEqual(expect.any(Number))
+        // What the tracker thought, for a failure seen only in a CI log.
+        const fleetView = await tracker.fleet()
+        const why = JSON.stringify({
+          request: await bootstrapStatus(client, url, id),
+          soon: fleetView.sidecars.find((s) => s.sidecarId === 'soon'),
+          pool: fleetView.pools[0],
+          desired: { soon: soon.lastDesired, later: later.lastDesired },
+          now: Date.now(),
+        })
+        expect(soon.lastDesired?.donate?.bootstrapId, why).toBe(id)
+        expect(soon.lastDesired?.pruneToHeight, why).toEqual(expect.any(Number))
       },
       { timeoutMs: 20_000 },
     )
