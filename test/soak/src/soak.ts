@@ -188,15 +188,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     )
     const history: UnsettledHistory = new Map()
     convergedAfterMs = await awaitConvergence(sampler, fleet, lastFaultAt, elapsed, history)
-    ledger.check(
-      'convergence',
-      convergedAfterMs === null
-        ? `not converged within ${CONVERGENCE_BOUND_MS} ms of the last fault: ${describeUnsettled(sampler, fleet, history)}`
-        : null,
-    )
-    // The work directory of a CI run is gone with its machine: what the unsettled sidecars and their nodes last said
-    // goes into the output, so a failure can be understood from the log alone.
-    if (convergedAfterMs === null) for (const line of unsettledLogTails(sampler, fleet)) say(line)
+    if (convergedAfterMs === null) {
+      const waiting = unsettledReasons(sampler, fleet)
+      ledger.check(
+        'convergence',
+        `not converged within ${CONVERGENCE_BOUND_MS} ms of the last fault: ${describeUnsettled(waiting, history)}`,
+      )
+      // The work directory of a CI run is gone with its machine: what the unsettled sidecars and their nodes last
+      // said goes into the output, so a failure can be understood from the log alone.
+      for (const line of unsettledLogTails(waiting, fleet)) say(line)
+    } else {
+      ledger.check('convergence', null)
+    }
   } finally {
     stopping = true
     sampling = false
@@ -317,8 +320,8 @@ function unsettledReasons(sampler: Sampler, fleet: SoakFleet): Map<string, strin
 }
 
 /** `p1-s1: node backoff (+50.1s activity pruning → +97.3s node backoff)`, for the sidecars still unsettled. */
-function describeUnsettled(sampler: Sampler, fleet: SoakFleet, history: UnsettledHistory): string {
-  return [...unsettledReasons(sampler, fleet)]
+function describeUnsettled(waiting: Map<string, string>, history: UnsettledHistory): string {
+  return [...waiting]
     .map(([id, why]) => {
       const course = (history.get(id) ?? [])
         .slice(-8)
@@ -332,8 +335,7 @@ function describeUnsettled(sampler: Sampler, fleet: SoakFleet, history: Unsettle
 const LOG_TAIL_LINES = 25
 
 /** The last lines of each unsettled sidecar's log and of its node's output, headed by the file they come from. */
-function unsettledLogTails(sampler: Sampler, fleet: SoakFleet): string[] {
-  const waiting = unsettledReasons(sampler, fleet)
+function unsettledLogTails(waiting: Map<string, string>, fleet: SoakFleet): string[] {
   const lines: string[] = []
   for (const sidecar of fleet.sidecars) {
     if (!waiting.has(sidecar.id)) continue
