@@ -309,6 +309,18 @@ afterAll(async () => {
 
 const client = createPeerClient({ key: fleetKey, sender: HOST, timeoutMs: 10_000 })
 
+/** The donor as a restarted sidecar builds it: the same home, catalog and key; fresh metrics; no log. */
+function reloadedDonor(): Donor {
+  return new Donor({
+    home,
+    catalog,
+    fleetKey,
+    sidecarId: DONOR_ID,
+    metrics: createDonationMetrics(createMetricsRegistry()),
+    log: createLogger({ name: 'donor', level: 'silent' }),
+  })
+}
+
 describe('a donation on a running donor', () => {
   let checkpointId: string
 
@@ -586,14 +598,7 @@ describe('a donation on a running donor', () => {
 
   it('remembers its donations across a sidecar restart: none is taken twice, one cut short is reported failed', async () => {
     await donor.close()
-    const restarted = new Donor({
-      home,
-      catalog,
-      fleetKey,
-      sidecarId: DONOR_ID,
-      metrics: createDonationMetrics(createMetricsRegistry()),
-      log: createLogger({ name: 'donor', level: 'silent' }),
-    })
+    const restarted = reloadedDonor()
     await restarted.load()
     expect(restarted.due(request('boot-0001'), Date.now())).toBeNull()
     expect(restarted.due(request('boot-0005'), Date.now())).toBeNull()
@@ -603,14 +608,7 @@ describe('a donation on a running donor', () => {
     // A run that died while taking: the next one reports the donation failed, and does not take it again.
     restarted.begin(request('boot-0100'))
     await restarted.close()
-    const again = new Donor({
-      home,
-      catalog,
-      fleetKey,
-      sidecarId: DONOR_ID,
-      metrics: createDonationMetrics(createMetricsRegistry()),
-      log: createLogger({ name: 'donor', level: 'silent' }),
-    })
+    const again = reloadedDonor()
     await again.load()
     expect(again.due(request('boot-0100'), Date.now())).toBeNull()
     expect(again.reports().find((r) => r.bootstrapId === 'boot-0100')).toMatchObject({
