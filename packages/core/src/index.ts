@@ -11,8 +11,8 @@
  *   pool's cache window (`cacheWindow`, `minHolders`, `soleHeldRanges`): never every holder of a height the
  *   pool needs down at once.
  * - `backoffDelay`: the one retry curve (capped exponential growth, optional jitter) of every package.
- * - `silentLogger`/`StructuredLogger`: the pino-shaped logger the libraries accept, and `pause` for waits a
- *   shutdown can cut short.
+ * - `silentLogger`/`StructuredLogger`: the pino-shaped logger the libraries accept (`loggerOption`: its zod field
+ *   for options), and `pause` for waits a shutdown can cut short.
  * - `redactUrl`/`redactUrlsIn`: credentials out of every URL that is printed (logs, errors, status, labels).
  * - `DURATION_BOUNDS`: the range of every duration key, inside Node's 32-bit timer range; the config schemas
  *   and `refreshSecondsSchema` enforce them.
@@ -72,7 +72,7 @@ export {
   type ListenAddressCheck,
   parseListenAddress,
 } from './listen-address.js'
-export { errorFields, type StructuredLogger, silentLogger } from './logger.js'
+export { errorFields, loggerOption, type StructuredLogger, silentLogger } from './logger.js'
 export {
   decideMode,
   type ModeDecision,

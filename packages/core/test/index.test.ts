@@ -25,6 +25,7 @@ describe('public surface', () => {
         'MIN_TIMER_MS',
         'durationExpectation',
         'errorFields',
+        'loggerOption',
         'pause',
         'silentLogger',
         'refreshSecondsSchema',

@@ -1,4 +1,4 @@
-import { parseWith } from '@ghostfleet/core'
+import { loggerOption, parseWith } from '@ghostfleet/core'
 import { z } from 'zod'
 import { ConsulTransport } from './consul-client.js'
 import { healthEntriesSchema, healthEntryTarget } from './consul-health.js'
@@ -10,7 +10,6 @@ import {
   bool,
   consulUrl,
   datacenter,
-  logger,
   milliseconds,
   objectExpected,
   parseOptions,
@@ -43,7 +42,7 @@ export const consulDiscovererOptionsSchema = z.strictObject(
     datacenter: datacenter().optional(),
     passingOnly: bool().default(true),
     requestTimeoutMs: milliseconds(1, 600_000).default(10_000),
-    logger: logger().optional(),
+    logger: loggerOption().optional(),
   },
   { error: objectExpected('expected an options object') },
 )

@@ -7,7 +7,6 @@ import { z } from 'zod'
 import { isIpv6ConsulUrl, parseConsulUrl } from './consul-url.js'
 import { InvalidOptionsError } from './errors/invalid-options-error.js'
 import { parseGoDuration } from './go-duration.js'
-import type { DiscoveryLogger } from './logger.js'
 
 /** `http(s)://host:port` of a Consul agent. */
 export function consulUrl() {
@@ -70,19 +69,6 @@ export function bool() {
  */
 export function objectExpected(expectation: string) {
   return (issue: { code?: string }) => (issue.code === 'invalid_type' ? expectation : undefined)
-}
-
-/** Anything with pino's `debug/info/warn/error(fields, message)` methods. */
-export function logger() {
-  return z.custom<DiscoveryLogger>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      ['debug', 'info', 'warn', 'error'].every(
-        (level) => typeof (value as Record<string, unknown>)[level] === 'function',
-      ),
-    { error: 'expected a logger with debug, info, warn and error methods (a pino logger)' },
-  )
 }
 
 /**

@@ -3,10 +3,11 @@
  * meta rules, no "any" address, durations), so a mistake is a startup error instead of a 400 at the first
  * registration, which the periodic loop would then only log.
  */
+import { loggerOption } from '@ghostfleet/core'
 import { z } from 'zod'
 import { parseTargetAddress } from './host-port.js'
 import type { DiscoveryLogger } from './logger.js'
-import { aclToken, consulUrl, goDuration, logger, milliseconds, objectExpected } from './option-fields.js'
+import { aclToken, consulUrl, goDuration, milliseconds, objectExpected } from './option-fields.js'
 import { tagProblem } from './target-tags.js'
 
 /** The service names Ghostfleet registers under. */
@@ -175,7 +176,7 @@ export const registrationOptionsSchema = z.strictObject(
     meta: metaSchema.default({}),
     check: checkSchema,
     requestTimeoutMs: milliseconds(1, 600_000).default(10_000),
-    logger: logger().optional(),
+    logger: loggerOption().optional(),
   },
   { error: objectExpected('expected an options object') },
 )

@@ -3,7 +3,7 @@
  * {@link parseOptions}, which turns a schema failure into an {@link InvalidPeerOptionsError} naming every problem.
  */
 import { FleetKey } from '@ghostfleet/coordination'
-import { parseWith, SIDECAR_ID_PATTERN, type StructuredLogger, ValidationError } from '@ghostfleet/core'
+import { parseWith, SIDECAR_ID_PATTERN, ValidationError } from '@ghostfleet/core'
 import { z } from 'zod'
 import { InvalidPeerOptionsError } from './errors/invalid-peer-options-error.js'
 
@@ -48,19 +48,6 @@ export function fleetKey() {
     })
     return z.NEVER
   })
-}
-
-/** Anything with pino's `debug/info/warn/error(fields, message)` methods. */
-export function logger() {
-  return z.custom<StructuredLogger>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      ['debug', 'info', 'warn', 'error'].every(
-        (level) => typeof (value as Record<string, unknown>)[level] === 'function',
-      ),
-    { error: 'expected a logger with debug, info, warn and error methods (a pino logger)' },
-  )
 }
 
 /** A function (callbacks: handler, hooks). */

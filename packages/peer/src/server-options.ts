@@ -1,9 +1,9 @@
 import type { FleetKey } from '@ghostfleet/coordination'
-import { checkListenAddress, type ListenAddress, type StructuredLogger } from '@ghostfleet/core'
+import { checkListenAddress, type ListenAddress, loggerOption, type StructuredLogger } from '@ghostfleet/core'
 import { z } from 'zod'
 import type { PeerHandler } from './handler.js'
 import { type PeerLimitsInput, peerLimitsSchema } from './limits.js'
-import { callback, chainId, fleetKey, logger, SELF_DESCRIBING, sidecarId } from './option-fields.js'
+import { callback, chainId, fleetKey, SELF_DESCRIBING, sidecarId } from './option-fields.js'
 import type { PeerRequestEvent } from './outcomes.js'
 
 /** Options of {@link startPeerServer}. */
@@ -60,6 +60,6 @@ export const peerServerOptionsSchema = z.strictObject({
   chainId: chainId(),
   handler: callback<PeerHandler>('a handler'),
   limits: peerLimitsSchema.prefault({}),
-  logger: logger().optional(),
+  logger: loggerOption().optional(),
   onRequest: callback<(event: PeerRequestEvent) => void>('an onRequest callback').optional(),
 })
