@@ -5,7 +5,14 @@ import type { GatewayMetrics, GatewayRoute } from './gateway-metrics.js'
 import { describeLocal, type LocalNodeView } from './local-node.js'
 import { type NodeAnswer, type NodeForwarder, NodeUnavailableError } from './node-forwarder.js'
 import { planRoute, type Upstream } from './route-plan.js'
-import { errorEnvelope, errorText, isNotHeldError, parseEnvelope, withId } from './rpc-envelope.js'
+import {
+  errorEnvelope,
+  errorText,
+  isNotHeldError,
+  parseEnvelope,
+  type RpcId,
+  withId,
+} from './rpc-envelope.js'
 import { chainIdInResult } from './rpc-methods.js'
 import type { RpcCall } from './rpc-request.js'
 import { SiblingBusyError, type SiblingTransport, siblingTarget } from './sibling-transport.js'
@@ -39,6 +46,18 @@ export interface GatewayRouterOptions {
 const JSON_TYPE = 'application/json'
 /** The longest a call waits for a busy sibling (its Retry-After) before asking it once more. */
 const BUSY_WAIT_CAP_MS = 1_000
+
+/** CometBFT's error for a call nothing could answer (HTTP 500 for URI requests, 200 for JSON-RPC). */
+export function failedAnswer(id: RpcId | undefined, data: string): GatewayAnswer {
+  return {
+    status: id === undefined ? 500 : 200,
+    body: Buffer.from(errorEnvelope(id ?? -1, data)),
+    contentType: JSON_TYPE,
+    cacheControl: undefined,
+    route: 'failed',
+    servedBy: null,
+  }
+}
 
 /**
  * Routes one call (route-plan.ts says in which order) and says what happened. An upstream's answer is taken
@@ -79,17 +98,8 @@ export class GatewayRouter {
       const answer = await this.askSibling(call, first.upstream, tried, () => {})
       if (answer !== null) return this.finish(call, answer, started, performance.now() - upstreamStarted)
     }
-    const body = Buffer.from(errorEnvelope(call.id ?? -1, this.failureMessage(call, local, siblings, tried)))
-    const answer: GatewayAnswer = {
-      status: call.id === undefined ? 500 : 200,
-      body,
-      contentType: JSON_TYPE,
-      cacheControl: undefined,
-      route: 'failed',
-      servedBy: null,
-    }
     this.count('failed', started, null)
-    return answer
+    return failedAnswer(call.id, this.failureMessage(call, local, siblings, tried))
   }
 
   /**
@@ -113,15 +123,10 @@ export class GatewayRouter {
     } catch (error) {
       if (!(error instanceof NodeUnavailableError)) throw error
       this.count('failed', started, null)
-      const data = `the local node does not answer (${error.message}); ${request.target} is answered by it alone`
-      return {
-        status: id === undefined ? 500 : 200,
-        body: Buffer.from(errorEnvelope(id ?? -1, data)),
-        contentType: JSON_TYPE,
-        cacheControl: undefined,
-        route: 'failed',
-        servedBy: null,
-      }
+      return failedAnswer(
+        id,
+        `the local node does not answer (${error.message}); ${request.target} is answered by it alone`,
+      )
     }
   }
 

@@ -2,8 +2,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseListenAddress } from '@ghostfleet/core'
 import type { Logger } from '@ghostfleet/telemetry'
-import type { GatewayAnswer, GatewayRouter } from './gateway-router.js'
-import { errorEnvelope, type RpcId } from './rpc-envelope.js'
+import { failedAnswer, type GatewayAnswer, type GatewayRouter } from './gateway-router.js'
+import { errorEnvelope } from './rpc-envelope.js'
 import { ROUTED_METHODS } from './rpc-methods.js'
 import { type CallProblem, isProblem, jsonRpcCall, uriCall } from './rpc-request.js'
 
@@ -54,7 +54,7 @@ export async function startGatewayServer(options: {
     if (req.method === 'POST' && url.pathname === '/') {
       const body = await readBody(req)
       if (body === null)
-        return send(res, failed(null, `the request body is larger than ${MAX_BODY_BYTES} bytes`))
+        return send(res, failedAnswer(null, `the request body is larger than ${MAX_BODY_BYTES} bytes`))
       if (body.length === 0) return send(res, await passThrough(req, body))
       let parsed: unknown
       try {
@@ -78,7 +78,7 @@ export async function startGatewayServer(options: {
     }
     const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req)
     if (body === null)
-      return send(res, failed(undefined, `the request body is larger than ${MAX_BODY_BYTES} bytes`))
+      return send(res, failedAnswer(undefined, `the request body is larger than ${MAX_BODY_BYTES} bytes`))
     return send(res, await passThrough(req, body))
   }
 
@@ -107,7 +107,7 @@ export async function startGatewayServer(options: {
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error({ err: error }, 'gateway: request failed')
-      if (!res.headersSent) send(res, failed(undefined, `gateway error: ${(error as Error).message}`))
+      if (!res.headersSent) send(res, failedAnswer(undefined, `gateway error: ${(error as Error).message}`))
       else res.destroy()
     })
   })
@@ -141,18 +141,6 @@ function send(res: http.ServerResponse, answer: GatewayAnswer): void {
   if (answer.servedBy !== null && answer.servedBy !== 'local')
     headers['x-ghostfleet-served-by'] = answer.servedBy
   res.writeHead(answer.status, headers).end(answer.body)
-}
-
-/** CometBFT's error for a request the gateway cannot take (HTTP 500 for URI requests, 200 for JSON-RPC). */
-function failed(id: RpcId | undefined, data: string): GatewayAnswer {
-  return {
-    status: id === undefined ? 500 : 200,
-    body: Buffer.from(errorEnvelope(id ?? -1, data)),
-    contentType: JSON_TYPE,
-    cacheControl: undefined,
-    route: 'failed',
-    servedBy: null,
-  }
 }
 
 function problemAnswer(problem: CallProblem): GatewayAnswer {
