@@ -163,13 +163,17 @@ describe('a donor whose prune is due', () => {
 })
 
 describe('a donor whose prune comes due soon', () => {
+  const PRUNE_INTERVAL_MS = 20_000
   let fleet: TestFleet
   let tracker: Tracker
 
   beforeAll(async () => {
     fleet = await startTestFleet([{ id: POOL, currentKey: '1000', paused: true }])
-    // Prunes every 10 s, so "due soon" is seconds away.
-    const config = trackerConfig(fleet, { peer: PEER, defaults: { pruningIntervalHours: 10 / 3600 } })
+    // Prunes every 20 s, so "due soon" is seconds away.
+    const config = trackerConfig(fleet, {
+      peer: PEER,
+      defaults: { pruningIntervalHours: PRUNE_INTERVAL_MS / 3_600_000 },
+    })
     tracker = await startTestTracker(config, { fleetKey: key })
   })
   afterAll(async () => {
@@ -190,8 +194,10 @@ describe('a donor whose prune comes due soon', () => {
       await tickAll(sims)
       expect((await tracker.fleet()).pools[0]?.poolHeight).toBe(1000)
     })
-    // soon's next prune: due in 4 s.
-    soon.lastPrune = { height: 100, at: Date.now() - 6_000 }
+    // soon's next prune: due in 12 s, time for the request to be made first even on a loaded machine (with 4 s, a
+    // CI run pruned soon before the request came, and its next prune had nothing left to delete).
+    soon.lastPrune = { height: 100, at: Date.now() - (PRUNE_INTERVAL_MS - 12_000) }
+    const dueAt = new Date(soon.lastPrune.at + PRUNE_INTERVAL_MS).toISOString()
     await eventually(async () => {
       await tickAll(sims)
       const view = (await tracker.fleet()).sidecars.find((s) => s.sidecarId === 'soon')
@@ -204,8 +210,9 @@ describe('a donor whose prune comes due soon', () => {
     const id = (accepted.body as { bootstrapId: string }).bootstrapId
     await eventually(async () => {
       await tickAll(sims)
-      expect((await bootstrapStatus(client, url, id)).detail).toMatch(
-        /waiting for donor soon: its prune is due at .* \(one stop for both\)/,
+      // The prune set up above, not a later one.
+      expect((await bootstrapStatus(client, url, id)).detail).toBe(
+        `waiting for donor soon: its prune is due at ${dueAt} (one stop for both)`,
       )
     })
     expect(later.lastDesired?.donate).toBeUndefined()
@@ -224,7 +231,7 @@ describe('a donor whose prune comes due soon', () => {
         expect(soon.lastDesired?.donate?.bootstrapId, why).toBe(id)
         expect(soon.lastDesired?.pruneToHeight, why).toEqual(expect.any(Number))
       },
-      { timeoutMs: 20_000 },
+      { timeoutMs: 30_000 },
     )
     expect(await bootstrapStatus(client, url, id)).toMatchObject({
       donor: 'soon',
